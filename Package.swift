@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "gridwork",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gridwork", targets: ["gridwork"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "gridwork",
+            dependencies: [
+                "GridworkCore", "GridworkStore", "GridworkServer", "GridworkDemo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "GridworkCore"),
+        .target(
+            name: "GridworkStore",
+            dependencies: [
+                "GridworkCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "GridworkDemo",
+            dependencies: ["GridworkCore", "GridworkStore"]
+        ),
+        .target(
+            name: "GridworkServer",
+            dependencies: [
+                "GridworkCore", "GridworkStore", "GridworkDemo",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        /// Opens a fresh, seeded database per test on SQLite or, with GRIDWORK_TEST_DB_URL, on PostgreSQL.
+        .target(
+            name: "GridworkTestSupport",
+            dependencies: ["GridworkStore", "GridworkDemo"],
+            path: "Tests/GridworkTestSupport"
+        ),
+        .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"]),
+        .testTarget(name: "GridworkStoreTests", dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport"]),
+        .testTarget(name: "GridworkDemoTests", dependencies: ["GridworkDemo", "GridworkTestSupport"]),
+        .testTarget(
+            name: "GridworkServerTests",
+            dependencies: [
+                "GridworkServer", "GridworkTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,41 @@
+import Foundation
+import GridworkCore
+import GridworkStore
+import Hummingbird
+import Logging
+import Prometheus
+
+/// Where the server listens. Loopback by default: a county puts a proxy in front.
+public struct ServerConfig: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) { self.host = host; self.port = port }
+}
+
+/// What every controller shares.
+public struct AppContext: Sendable {
+    public let store: Store
+    public let pages: Pages
+    public let metrics: PrometheusCollectorRegistry
+}
+
+/// Builds the router with every route of the app; tests call this and `app.test(.router)`.
+public func buildRouter(store: Store) async throws -> Router<BasicRequestContext> {
+    let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry())
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(RequestMetrics(registry: app.metrics))
+    router.middlewares.add(ErrorResponses(pages: app.pages))
+    SystemController(app: app).register(on: router)
+    NetController(app: app).register(on: router)
+    return router
+}
+
+/// Builds the application from a store and a listening address.
+public func buildApplication(store: Store, config: ServerConfig, logger: Logger) async throws -> some ApplicationProtocol {
+    let router = try await buildRouter(store: store)
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
+        logger: logger)
+}

@@ -1,0 +1,134 @@
+import GridworkCore
+import GridworkStore
+
+/// View models: everything a template shows, already formatted.
+struct CrumbView: Sendable { let href: String; let name: String; let last: Bool }
+
+struct StaffView: Sendable {
+    let role: String
+    let name: String
+    let phone: String
+    init(_ s: StaffMember) { role = s.roleLabel; name = s.name; phone = s.workPhone }
+}
+
+struct CountView: Sendable { let label: String; let value: String }
+
+struct ChildView: Sendable {
+    let href: String
+    let name: String
+    let kind: String
+    let code: String
+    let facts: String
+    let staff: [StaffView]
+}
+
+struct BuildingRowView: Sendable {
+    let href: String
+    let name: String
+    let code: String
+    let facts: String
+    let head: StaffView?
+}
+
+struct RegionPage: PageView {
+    let title: String
+    let kind: String
+    let code: String
+    let crumbs: [CrumbView]
+    let counts: [CountView]
+    let address: String?
+    let officePhone: String?
+    let staff: [StaffView]
+    let childHeading: String
+    let children: [ChildView]
+    let buildings: [BuildingRowView]
+    let map: String?
+    // Stored, not computed: templates see stored properties only.
+    let hasStaff: Bool
+    let hasChildren: Bool
+    let hasBuildings: Bool
+
+    init(_ d: RegionDetail) {
+        let r = d.region
+        title = r.name
+        kind = r.kindLabel
+        code = r.code.value
+        crumbs = crumbViews(d.path)
+        var counts: [CountView] = []
+        if r.level < .community { counts.append(CountView(label: "社区/村", value: grouped(r.counts.communities))) }
+        if r.level < .grid { counts.append(CountView(label: "网格", value: grouped(r.counts.grids))) }
+        counts += [CountView(label: "楼栋", value: grouped(r.counts.buildings)),
+                   CountView(label: "户", value: grouped(r.counts.households)),
+                   CountView(label: "居民", value: grouped(r.counts.residents))]
+        self.counts = counts
+        address = d.address
+        officePhone = d.officePhone
+        staff = r.staff.map(StaffView.init)
+        childHeading = switch r.level {
+        case .county: "乡镇/街道"
+        case .township: "社区/村"
+        case .community: "网格"
+        default: "楼栋"
+        }
+        children = d.children.map { c in
+            var facts: [String] = []
+            if c.level < .community { facts.append("\(grouped(c.counts.communities)) 个社区/村") }
+            if c.level < .grid { facts.append("\(grouped(c.counts.grids)) 个网格") }
+            facts += ["\(grouped(c.counts.buildings)) 栋", "\(grouped(c.counts.households)) 户", "\(grouped(c.counts.residents)) 人"]
+            return ChildView(href: "/net/\(c.code)", name: c.name, kind: c.kindLabel, code: c.code.value,
+                             facts: facts.joined(separator: " · "), staff: c.staff.map(StaffView.init))
+        }
+        buildings = d.buildings.map { b in
+            BuildingRowView(href: "/net/\(b.code)", name: b.name, code: b.code.value,
+                            facts: "\(grouped(b.households)) 户 · \(grouped(b.residents)) 人 · \(b.floors) 层 \(b.units) 单元",
+                            head: b.head.map(StaffView.init))
+        }
+        map = d.boundary.map(boundarySVG)
+        hasStaff = !staff.isEmpty
+        hasChildren = !children.isEmpty
+        hasBuildings = !buildings.isEmpty
+    }
+}
+
+struct HouseholdView: Sendable { let room: String; let residents: Int }
+
+struct BuildingPage: PageView {
+    let title: String
+    let code: String
+    let crumbs: [CrumbView]
+    let address: String
+    let counts: [CountView]
+    let staff: [StaffView]
+    let households: [HouseholdView]
+
+    init(_ d: BuildingDetail) {
+        let b = d.building
+        title = b.name
+        code = b.code.value
+        crumbs = crumbViews(d.path) + [CrumbView(href: "/net/\(b.code)", name: b.name, last: true)]
+        address = b.address
+        counts = [CountView(label: "户", value: grouped(b.households)), CountView(label: "居民", value: grouped(b.residents)),
+                  CountView(label: "层", value: String(b.floors)), CountView(label: "单元", value: String(b.units))]
+        staff = (b.head.map { [StaffView($0)] } ?? []) + d.gridStaff.map(StaffView.init)
+        households = d.households.map { HouseholdView(room: $0.room, residents: $0.residents) }
+    }
+}
+
+func crumbViews(_ path: [RegionRef]) -> [CrumbView] {
+    path.enumerated().map { i, p in
+        CrumbView(href: p.level == .county ? "/" : "/net/\(p.code)", name: p.name, last: i == path.count - 1)
+    }
+}
+
+/// The grid's boundary drawn as an SVG outline, scaled into a 300×200 box.
+func boundarySVG(_ ring: [[Double]]) -> String {
+    guard ring.count >= 3 else { return "" }
+    let xs = ring.map { $0[0] }, ys = ring.map { $0[1] }
+    let minX = xs.min()!, maxX = xs.max()!, minY = ys.min()!, maxY = ys.max()!
+    let scale = min(280 / max(maxX - minX, 1e-9), 180 / max(maxY - minY, 1e-9))
+    let points = ring.map { p in
+        let x = 10 + (p[0] - minX) * scale, y = 10 + (maxY - p[1]) * scale
+        return "\((x * 10).rounded() / 10),\((y * 10).rounded() / 10)"
+    }.joined(separator: " ")
+    return #"<svg class="map" viewBox="0 0 300 200" role="img" aria-label="网格边界"><polygon points="\#(points)"/></svg>"#
+}

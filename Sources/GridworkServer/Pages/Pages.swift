@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Mustache
+
+/// A page's data; every page has a title for the layout.
+protocol PageView: Sendable {
+    var title: String { get }
+}
+
+extension ErrorPage: PageView {}
+
+/// The templates, the one stylesheet and the API contract, loaded once at start.
+public struct Pages: Sendable {
+    let library: MustacheLibrary
+    let stylesheet: String
+    let openAPI: String
+
+    static func load() async throws -> Pages {
+        guard let base = Bundle.module.resourceURL?.appendingPathComponent("Resources") else {
+            throw AppError(status: .internalServerError, code: "resources", message: "找不到页面模板 (templates missing)")
+        }
+        let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)
+        let css = try String(contentsOf: base.appendingPathComponent("static/app.css"), encoding: .utf8)
+        let api = try String(contentsOf: base.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        return Pages(library: library, stylesheet: css, openAPI: api)
+    }
+
+    struct Layout { let title: String; let body: String }
+
+    func html(_ page: some PageView, template: String) -> String {
+        let body = library.render(page, withTemplate: template) ?? ""
+        return library.render(Layout(title: page.title, body: body), withTemplate: "layout") ?? body
+    }
+
+    func response(status: HTTPResponse.Status = .ok, page: some PageView, template: String) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: html(page, template: template))))
+    }
+}
+
+/// Numbers as a county office writes them: 1,010,000.
+func grouped(_ n: Int) -> String {
+    let digits = String(n.magnitude)
+    var out = ""
+    for (i, c) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return n < 0 ? "-" + out : out
+}

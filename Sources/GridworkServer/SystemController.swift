@@ -1,0 +1,37 @@
+import Foundation
+import Hummingbird
+import Prometheus
+
+/// Health, metrics, the API contract and the stylesheet.
+struct SystemController: Sendable {
+    let app: AppContext
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz", use: health)
+        router.get("/metrics", use: metrics)
+        router.get("/openapi.yaml", use: openAPI)
+        router.get("/static/app.css", use: stylesheet)
+    }
+
+    /// Liveness: the process answers.
+    @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+    }
+
+    /// Prometheus text exposition.
+    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: app.metrics.emitToBuffer())))
+    }
+
+    /// The hand-written OpenAPI 3.1 document.
+    @Sendable func openAPI(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: app.pages.openAPI)))
+    }
+
+    @Sendable func stylesheet(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                 body: .init(byteBuffer: ByteBuffer(string: app.pages.stylesheet)))
+    }
+}

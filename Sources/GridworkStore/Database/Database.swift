@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// Where the data lives: the embedded SQLite file (the default) or a PostgreSQL server.
+public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    /// The embedded default: `gridwork.sqlite` in the working directory.
+    public static let defaultSQLite = DatabaseLocation.sqlite(path: "gridwork.sqlite")
+
+    /// Accepts `postgres://…`, `postgresql://…`, `sqlite:PATH`, or a bare file path.
+    public init(parsing text: String) throws(StoreError) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("postgres://") || t.hasPrefix("postgresql://") {
+            guard let url = URL(string: t), let host = url.host, !host.isEmpty else {
+                throw .badURL(t, reason: "无法解析主机名 (cannot read a host name)")
+            }
+            guard let user = url.user, !user.isEmpty else {
+                throw .badURL(t, reason: "缺少用户名 (missing user name)")
+            }
+            if let port = url.port, !(1...65535).contains(port) {
+                throw .badURL(t, reason: "端口无效 (invalid port)")
+            }
+            guard url.path.count > 1 else {
+                throw .badURL(t, reason: "缺少数据库名 (missing database name)")
+            }
+            self = .postgres(url: t)
+        } else if t.hasPrefix("sqlite:") {
+            let path = String(t.dropFirst("sqlite:".count)).replacingOccurrences(of: "//", with: "", options: .anchored)
+            guard !path.isEmpty else { throw .badURL(t, reason: "缺少文件路径 (missing file path)") }
+            self = .sqlite(path: path)
+        } else if t.contains("://") {
+            throw .badURL(t, reason: "只支持 postgres:// 或 sqlite: (only postgres:// and sqlite: are supported)")
+        } else if t.isEmpty {
+            throw .badURL(t, reason: "数据库地址为空 (empty database location)")
+        } else {
+            self = .sqlite(path: t)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite:\(path)"
+        case .postgres(let url):
+            // Never print a password.
+            if var c = URLComponents(string: url), c.password != nil { c.password = "***"; return c.string ?? "postgres://…" }
+            return url
+        }
+    }
+}
+
+public enum DatabaseKind: String, Sendable { case sqlite, postgres }
+
+/// One connection to the county's data, on either database.
+///
+/// Reads go to `reader`; every write goes through `transaction`, which on
+/// SQLite serialises writers inside this process (SQLite allows one writer;
+/// other processes wait on its busy timeout) and on PostgreSQL takes one
+/// pooled connection for the whole transaction.
+public final class Database: Sendable {
+    public let kind: DatabaseKind
+    public let location: DatabaseLocation
+    /// For queries outside a transaction.
+    public let reader: any SQLDatabase
+    private let writer: any SQLDatabase
+    private let writeLock = AsyncLock()
+    private let shutdown: @Sendable () async throws -> Void
+
+    private init(kind: DatabaseKind, location: DatabaseLocation, reader: any SQLDatabase, writer: any SQLDatabase,
+                 shutdown: @escaping @Sendable () async throws -> Void) {
+        self.kind = kind; self.location = location; self.reader = reader; self.writer = writer; self.shutdown = shutdown
+    }
+
+    /// Opens and checks the database: an unreachable server or an unreadable
+    /// file fails here with a `StoreError` that reads as one line.
+    public static func open(_ location: DatabaseLocation, logger: Logger = Logger(label: "gridwork.db")) async throws -> Database {
+        switch location {
+        case .sqlite(let path): try await openSQLite(path: path, location: location, logger: logger)
+        case .postgres(let url): try await openPostgres(url: url, location: location, logger: logger)
+        }
+    }
+
+    private static func openSQLite(path: String, location: DatabaseLocation, logger: Logger) async throws -> Database {
+        let dir = (path as NSString).deletingLastPathComponent
+        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+            throw StoreError.unreachable("\(location)", reason: "目录不存在 (directory \(dir) does not exist)")
+        }
+        var opened: [SQLiteConnection] = []
+        do {
+            // One writer and two readers: WAL lets readers run beside the writer.
+            for _ in 0..<3 {
+                let c = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                opened.append(c)
+                let db = c.sql(queryLogLevel: nil)
+                try await db.raw("PRAGMA busy_timeout = 10000").run()
+                try await db.raw("PRAGMA journal_mode = WAL").run()
+                try await db.raw("PRAGMA foreign_keys = ON").run()
+                // NORMAL is durable against a killed process in WAL mode; only power loss may drop the last commits.
+                try await db.raw("PRAGMA synchronous = NORMAL").run()
+            }
+        } catch {
+            for c in opened { try? await c.close() }
+            throw StoreError.unreachable("\(location)", reason: "\(error)")
+        }
+        let connections = opened
+        let readers = RoundRobin(connections.dropFirst().map { $0.sql(queryLogLevel: nil) })
+        return Database(kind: .sqlite, location: location, reader: readers, writer: connections[0].sql(queryLogLevel: nil)) {
+            for c in connections { try await c.close() }
+        }
+    }
+
+    private static func openPostgres(url: String, location: DatabaseLocation, logger: Logger) async throws -> Database {
+        var config: SQLPostgresConfiguration
+        do { config = try SQLPostgresConfiguration(url: url) } catch {
+            throw StoreError.badURL("\(location)", reason: "无法解析 (cannot parse)")
+        }
+        config.coreConfiguration.options.connectTimeout = .seconds(5)
+        let source = PostgresConnectionSource(sqlConfiguration: config)
+        let pool = EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: 4,
+                                                requestTimeout: .seconds(10), logger: logger,
+                                                on: MultiThreadedEventLoopGroup.singleton)
+        let sql = pool.database(logger: logger).sql(queryLogLevel: nil)
+        do {
+            try await sql.raw("SELECT 1").run()
+        } catch {
+            try? await pool.shutdownAsync()
+            throw StoreError.unreachable("\(location)", reason: describe(error))
+        }
+        return Database(kind: .postgres, location: location, reader: sql, writer: sql) {
+            try await pool.shutdownAsync()
+        }
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let pse = error as? PSQLError {
+            if let message = pse.serverInfo?[.message] { return message }
+            return "\(pse.code)"
+        }
+        return String(describing: error)
+    }
+
+    /// Runs `body` in one transaction: all of it lands, or none of it.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        switch kind {
+        case .sqlite:
+            return try await writeLock.withLock {
+                try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", body)
+            }
+        case .postgres:
+            return try await writer.withSession { session in
+                try await Self.runTransaction(on: session, begin: "BEGIN", body)
+            }
+        }
+    }
+
+    private static func runTransaction<R: Sendable>(on db: any SQLDatabase, begin: String,
+                                                    _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await db.raw(SQLQueryString(begin)).run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
+    }
+
+    public func close() async throws { try await shutdown() }
+}
+
+/// Spreads plain reads over several SQLite connections.
+private final class RoundRobin: SQLDatabase, @unchecked Sendable {
+    // Only `next` is mutated, under `lock`; the connections are Sendable.
+    private let databases: [any SQLDatabase]
+    private let lock = NSLock()
+    private var next = 0
+
+    init(_ databases: [any SQLDatabase]) { self.databases = databases }
+
+    private func pick() -> any SQLDatabase {
+        lock.lock(); defer { lock.unlock() }
+        next = (next + 1) % databases.count
+        return databases[next]
+    }
+
+    var logger: Logger { databases[0].logger }
+    var eventLoop: any EventLoop { databases[0].eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { databases[0].version }
+    var dialect: any SQLDialect { databases[0].dialect }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        pick().execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        try await pick().execute(sql: query, onRow)
+    }
+}
+
+/// A FIFO async mutex: SQLite takes one writer at a time.
+actor AsyncLock {
+    private var locked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func withLock<R: Sendable>(_ body: @Sendable () async throws -> R) async throws -> R {
+        await acquire()
+        do {
+            let r = try await body()
+            release()
+            return r
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    private func acquire() async {
+        if !locked { locked = true; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    private func release() {
+        if waiters.isEmpty { locked = false } else { waiters.removeFirst().resume() }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+
+/// Everything a process needs to work with the county's data: the database,
+/// migrated, and the sealer that matches it.
+public struct Store: Sendable {
+    public let database: Database
+    public let sealer: Sealer
+
+    public var net: NetStore { NetStore(database: database) }
+
+    /// Opens `location`, applies pending migrations and loads the sealing key
+    /// (from `GRIDWORK_SEAL_KEY` or `keyFile`), refusing a key that does not match.
+    public static func open(_ location: DatabaseLocation, keyFile: String? = nil,
+                            environment: [String: String] = ProcessInfo.processInfo.environment,
+                            logger: Logger = Logger(label: "gridwork.store")) async throws -> Store {
+        let database = try await Database.open(location, logger: logger)
+        do {
+            try await Migrations.run(on: database)
+            let file = keyFile ?? SealKeySource.defaultKeyFile(for: location)
+            let sealer = Sealer(masterKey: try SealKeySource.load(environment: environment, keyFile: file))
+            try await Meta.verifyKey(database, sealer: sealer, keyName: environment["GRIDWORK_SEAL_KEY"] != nil ? "GRIDWORK_SEAL_KEY" : file)
+            return Store(database: database, sealer: sealer)
+        } catch {
+            try? await database.close()
+            throw error
+        }
+    }
+
+    public func close() async throws { try await database.close() }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GridworkCore
+import SQLKit
+
+/// Writes a whole net in bulk inside one transaction: multi-row inserts with
+/// ids assigned here, so parents are known without reading back. Rows are
+/// buffered and flushed parents-first, which keeps memory bounded and foreign
+/// keys satisfied. Personal fields are sealed on the way in.
+public final class NetLoader {
+    private let db: any SQLDatabase
+    private let sealer: Sealer
+    private let kind: DatabaseKind
+    private var tables: [Table]
+    private var nextID: [String: Int64] = [:]
+    /// Rows waiting, across tables, before a flush.
+    private var pending = 0
+    private let flushEvery: Int
+
+    private struct Table {
+        let name: String
+        let columns: [String]
+        var rows: [[any Encodable & Sendable]] = []
+    }
+
+    private enum T: Int { case regions, buildings, households, staff, residents, tags }
+
+    init(db: any SQLDatabase, sealer: Sealer, kind: DatabaseKind, flushEvery: Int = 20_000) {
+        self.db = db; self.sealer = sealer; self.kind = kind; self.flushEvery = flushEvery
+        tables = [
+            Table(name: "regions", columns: ["id", "parent_id", "level", "kind", "code", "number", "name", "address", "office_phone", "boundary"]),
+            Table(name: "buildings", columns: ["id", "grid_id", "number", "name", "address", "floors", "units"]),
+            Table(name: "households", columns: ["id", "building_id", "number", "unit", "floor", "room"]),
+            Table(name: "staff", columns: ["id", "role", "name", "sex", "work_phone", "grid_id", "building_id"]),
+            Table(name: "residents", columns: ["id", "household_id", "building_id", "name", "sex", "birth_date", "ethnicity", "relation",
+                                               "id_sealed", "id_index", "id_masked", "phone_sealed", "phone_index", "phone_masked",
+                                               "address", "registered_address"]),
+            Table(name: "resident_tags", columns: ["resident_id", "tag"]),
+        ]
+    }
+
+    /// Loads into `database` in one transaction; refuses a database that already holds a county.
+    public static func load(into database: Database, sealer: Sealer,
+                            _ body: @escaping @Sendable (NetLoader) async throws -> Void) async throws {
+        try await database.transaction { db in
+            let existing = try await db.select().column("code").from("regions").where("level", .equal, "county").first()
+            if let existing {
+                throw StoreError.conflict("数据库中已有县 \(try existing.decode(column: "code", as: String.self)) 的数据 (the database already holds a county)")
+            }
+            try await Meta.storeKeyCheck(db, sealer: sealer)
+            let loader = NetLoader(db: db, sealer: sealer, kind: database.kind)
+            try await loader.startIDs()
+            try await body(loader)
+            try await loader.finish()
+        }
+    }
+
+    private func startIDs() async throws {
+        for t in tables where t.columns.first == "id" {
+            let n = try await db.raw(SQLQueryString("SELECT COALESCE(MAX(id), 0) AS n FROM \(t.name)")).first()!
+                .decode(column: "n", as: Int64.self)
+            nextID[t.name] = n + 1
+        }
+    }
+
+    private func take(_ t: T) -> Int64 {
+        let name = tables[t.rawValue].name
+        let id = nextID[name]!
+        nextID[name] = id + 1
+        return id
+    }
+
+    private func append(_ t: T, _ row: [any Encodable & Sendable]) async throws {
+        tables[t.rawValue].rows.append(row)
+        pending += 1
+        if pending >= flushEvery { try await flush() }
+    }
+
+    @discardableResult
+    public func addRegion(parent: Int64?, code: RegionCode, kind: String, name: String,
+                          address: String? = nil, officePhone: String? = nil, boundary: [[Double]]? = nil) async throws -> Int64 {
+        let id = take(.regions)
+        let boundaryJSON = boundary.map { String(decoding: try! JSONEncoder().encode($0), as: UTF8.self) }
+        try await append(.regions, [id, parent, code.level.rawValue, kind, code.value, code.localNumber ?? 0,
+                                    name, address, officePhone, boundaryJSON])
+        return id
+    }
+
+    public func addBuilding(gridID: Int64, number: Int, name: String, address: String, floors: Int, units: Int) async throws -> Int64 {
+        let id = take(.buildings)
+        try await append(.buildings, [id, gridID, number, name, address, floors, units])
+        return id
+    }
+
+    public func addHousehold(buildingID: Int64, number: Int, unit: Int, floor: Int, room: String) async throws -> Int64 {
+        let id = take(.households)
+        try await append(.households, [id, buildingID, number, unit, floor, room])
+        return id
+    }
+
+    public func addStaff(role: StaffRole, name: String, sex: Sex, workPhone: String, gridID: Int64?, buildingID: Int64?) async throws {
+        try await append(.staff, [take(.staff), role.rawValue, name, sex.rawValue, workPhone, gridID, buildingID])
+    }
+
+    public func addResident(_ r: ResidentRecord, householdID: Int64, buildingID: Int64) async throws {
+        let id = take(.residents)
+        let phone = r.phone
+        try await append(.residents, [
+            id, householdID, buildingID, r.name, r.sex.rawValue, r.birthDate.iso, r.ethnicity, r.relation.rawValue,
+            sealer.seal(r.citizenID.value), sealer.blindIndex(r.citizenID.value), r.citizenID.masked,
+            phone.map { sealer.seal($0.value) }, phone.map { sealer.blindIndex($0.value) }, phone?.masked,
+            r.address, r.registeredAddress,
+        ])
+        for tag in r.tags { try await append(.tags, [id, tag.rawValue]) }
+    }
+
+    /// Writes every buffered row, parents first.
+    public func flush() async throws {
+        // SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
+        let maxBinds = kind == .sqlite ? 32_000 : 65_000
+        for i in tables.indices where !tables[i].rows.isEmpty {
+            let t = tables[i]
+            let perStatement = max(1, maxBinds / t.columns.count)
+            var start = 0
+            while start < t.rows.count {
+                let end = min(start + perStatement, t.rows.count)
+                let insert = db.insert(into: t.name).columns(t.columns)
+                for row in t.rows[start..<end] { insert.values(row.map { SQLBind($0) }) }
+                try await insert.run()
+                start = end
+            }
+            tables[i].rows.removeAll(keepingCapacity: true)
+        }
+        pending = 0
+    }
+
+    private func finish() async throws {
+        try await flush()
+        if kind == .postgres {
+            // Ids were assigned here; move each identity sequence past them.
+            for t in tables where t.columns.first == "id" {
+                try await db.raw(SQLQueryString("SELECT setval(pg_get_serial_sequence('\(t.name)', 'id'), GREATEST((SELECT MAX(id) FROM \(t.name)), 1))")).run()
+            }
+        }
+    }
+}
+
+/// Small facts about the database itself.
+enum Meta {
+    static func storeKeyCheck(_ db: any SQLDatabase, sealer: Sealer) async throws {
+        let existing = try await db.select().column("value").from("meta").where("key", .equal, "seal_key_check").first()
+        if existing == nil {
+            try await db.insert(into: "meta").columns("key", "value").values(SQLBind("seal_key_check"), SQLBind(sealer.keyCheck)).run()
+        }
+    }
+
+    /// Refuses a key that did not seal this database's data.
+    static func verifyKey(_ database: Database, sealer: Sealer, keyName: String) async throws {
+        let row = try await database.reader.select().column("value").from("meta").where("key", .equal, "seal_key_check").first()
+        if let stored = try row?.decode(column: "value", as: String.self), stored != sealer.keyCheck {
+            throw StoreError.keyMismatch(keyName)
+        }
+    }
+}

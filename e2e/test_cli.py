@@ -1,0 +1,99 @@
+"""The command line: clear one-line errors, non-zero exits, and no half-written county."""
+import json
+import os
+import re
+import socket
+import tempfile
+
+from conftest import run
+
+
+def valid_id(n: str) -> bool:
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(c) * w for c, w in zip(n[:17], weights)) % 11] == n[17]
+
+
+def one_line_error(proc):
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    lines = [l for l in proc.stderr.strip().splitlines() if l.strip()]
+    assert lines, "no message on stderr"
+    assert "Traceback" not in proc.stderr and "Fatal error" not in proc.stderr and "Stack dump" not in proc.stderr
+    return lines[0]
+
+
+def test_seed_stats_and_refusing_a_second_seed():
+    work = tempfile.mkdtemp()
+    seeded = run("seed", "--profile", "sample", "--residents", "2000", cwd=work)
+    assert seeded.returncode == 0, seeded.stderr
+    assert os.path.exists(os.path.join(work, "gridwork.sqlite"))
+    assert os.path.exists(os.path.join(work, "gridwork.key"))
+    stats = run("stats", "--json", cwd=work)
+    counts = json.loads(stats.stdout)
+    assert list(counts) == ["townships", "communities", "grids", "buildings", "households", "residents", "buildingHeads", "gridWorkers"]
+    assert counts["townships"] == 2 and counts["grids"] == 6 and counts["buildingHeads"] == 40
+    assert 1800 <= counts["residents"] <= 2200
+
+    again = run("seed", "--profile", "sample", cwd=work)
+    assert "已有" in one_line_error(again)
+    assert json.loads(run("stats", "--json", cwd=work).stdout) == counts
+
+    # ID numbers are sealed: masked forms are in the file, valid plain numbers are not.
+    data = open(os.path.join(work, "gridwork.sqlite"), "rb").read()
+    data += open(os.path.join(work, "gridwork.sqlite-wal"), "rb").read() if os.path.exists(os.path.join(work, "gridwork.sqlite-wal")) else b""
+    assert data.count(b"430524********") >= 1800
+    plain = [m.group(0) for m in re.finditer(rb"430524(?:19|20)\d{9}[\dX]", data) if valid_id(m.group(0).decode())]
+    assert plain == []
+    migrate = run("migrate", cwd=work)
+    assert migrate.returncode == 0 and "最新" in migrate.stdout
+
+
+def test_unknown_profile_and_absurd_sizes_change_nothing():
+    work = tempfile.mkdtemp()
+    assert "profile" in one_line_error(run("seed", "--profile", "atlantis", cwd=work)).lower()
+    assert "--residents" in one_line_error(run("seed", "--residents", "99999999999", cwd=work))
+    one_line_error(run("seed", "--residents", "-5", cwd=work))
+    one_line_error(run("seed", "--frobnicate", cwd=work))
+    assert not os.path.exists(os.path.join(work, "gridwork.sqlite"))
+
+
+def test_bad_or_unreachable_databases_fail_with_one_line():
+    work = tempfile.mkdtemp()
+    assert "数据库地址无效" in one_line_error(run("stats", "--db", "mysql://u@h/d", cwd=work))
+    assert "数据库地址无效" in one_line_error(run("stats", "--db", "postgres://u@h:99999/d", cwd=work))
+    line = one_line_error(run("stats", "--db", "postgres://nobody@127.0.0.1:9/none", cwd=work, timeout=60))
+    assert "无法连接数据库" in line
+    line = one_line_error(run("migrate", cwd=work, env={"GRIDWORK_DB_URL": "postgres://nobody@127.0.0.1:9/none"}, timeout=60))
+    assert "无法连接数据库" in line
+    assert "nobody" in line and ":9" in line
+
+
+def test_a_port_in_use_is_reported():
+    work = tempfile.mkdtemp()
+    assert run("seed", "--profile", "sample", cwd=work).returncode == 0
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        line = one_line_error(run("serve", "--port", str(port), cwd=work, timeout=60))
+        assert "已被占用" in line and str(port) in line
+    assert "端口" in one_line_error(run("serve", "--port", "70000", cwd=work))
+
+
+def test_postgres_when_available():
+    url = os.environ.get("GRIDWORK_PG_URL")
+    if not url:
+        return
+    work = tempfile.mkdtemp()
+    env = {"GRIDWORK_DB_URL": url}
+    # A database of its own on the test cluster.
+    name = "gw_cli_%d" % os.getpid()
+    base = url.rsplit("/", 1)[0]
+    import subprocess
+    host_port = base.split("@")[1]
+    host, port = host_port.split(":")
+    subprocess.run(["psql", "-h", host, "-p", port, "-U", "postgres", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    env = {"GRIDWORK_DB_URL": f"{base}/{name}?sslmode=disable"}
+    seeded = run("seed", "--profile", "sample", cwd=work, env=env)
+    assert seeded.returncode == 0, seeded.stderr
+    counts = json.loads(run("stats", "--json", cwd=work, env=env).stdout)
+    assert counts["grids"] == 6 and counts["buildingHeads"] == 40
