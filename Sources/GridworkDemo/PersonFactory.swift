@@ -29,7 +29,7 @@ struct PersonFactory {
         let family = Names.surnames.pick(&rng)
         let headSex: Sex = rng.chance(0.75) ? .male : .female
         let headAge: Int = switch size {
-        case 1: rng.chance(0.5) ? rng.int(60...92) : rng.int(rng.pick(Self.headAges.items).lowerBound...59)
+        case 1: rng.chance(0.5) ? rng.int(60...92) : rng.int(20...59)
         case 2: rng.int(Self.headAges.pick(&rng))
         default: rng.int(25...58)
         }

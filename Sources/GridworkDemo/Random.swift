@@ -19,7 +19,7 @@ struct SeededRandom: RandomNumberGenerator {
 }
 
 /// Picks from weighted items by binary search over cumulative weights.
-struct Weighted<T> {
+struct Weighted<T: Sendable>: Sendable {
     let items: [T]
     let cumulative: [Double]
 

@@ -129,14 +129,17 @@ struct Stats: AsyncParsableCommand {
             let store = try await database.openStore()
             do {
                 let stats = try await store.net.stats()
+                let rows: [(key: String, label: String, value: Int)] = [
+                    ("townships", "乡镇/街道", stats.townships), ("communities", "社区/村", stats.communities),
+                    ("grids", "网格", stats.grids), ("buildings", "楼栋", stats.buildings),
+                    ("households", "户", stats.households), ("residents", "居民", stats.residents),
+                    ("buildingHeads", "楼栋长", stats.buildingHeads), ("gridWorkers", "网格员", stats.gridWorkers),
+                ]
                 if json {
-                    print(String(decoding: try JSONEncoder().encode(stats), as: UTF8.self))
+                    // Written by hand so the keys keep this order, which scripts and people read.
+                    print("{" + rows.map { "\"\($0.key)\":\($0.value)" }.joined(separator: ",") + "}")
                 } else {
-                    let rows: [(String, Int)] = [("乡镇/街道 townships", stats.townships), ("社区/村 communities", stats.communities),
-                                                 ("网格 grids", stats.grids), ("楼栋 buildings", stats.buildings),
-                                                 ("户 households", stats.households), ("居民 residents", stats.residents),
-                                                 ("楼栋长 building heads", stats.buildingHeads), ("网格员 grid workers", stats.gridWorkers)]
-                    for (label, n) in rows { print("\(label)\t\(n)") }
+                    for row in rows { print("\(row.label) \(row.key)\t\(row.value)") }
                 }
                 try await store.close()
             } catch {

@@ -6,12 +6,13 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// Runs `body` against the app's router over a fresh seeded store.
-func withApp(_ body: @escaping @Sendable (any TestClientProtocol, Router<BasicRequestContext>) async throws -> Void) async throws {
-    try await TestDatabase.withStore { store in
+/// Runs `body` against the app's router over a fresh seeded store; `routes` lists "METHOD /path" of every route.
+func withApp(_ body: @escaping @Sendable (_ client: any TestClientProtocol, _ routes: [String]) async throws -> Void) async throws {
+    try await TestDatabase.withStore { (store: Store) async throws in
         let router = try await buildRouter(store: store)
+        let routes = router.routes.map { "\($0.method) \($0.path)" }
         let app = Application(router: router)
-        try await app.test(.router) { client in try await body(client, router) }
+        try await app.test(.router) { client in try await body(client, routes) }
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 
 @Suite struct MigrationTests {
     @Test func migrationsRunOnceAndAreRecorded() async throws {
-        try await TestDatabase.withStore(seeded: false) { store in
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             // setup: Store.open already migrated
             // act
             let again = try await Migrations.run(on: store.database)
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func departmentsAreSeededByTheSchema() async throws {
-        try await TestDatabase.withStore(seeded: false) { store in
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             let rows = try await store.database.reader.select().column("name").from("departments").orderBy("name").all()
             let names = Set(try rows.map { try $0.decode(column: "name", as: String.self) })
             #expect(names == ["综治", "民政", "卫健", "住建", "消防", "教育", "人社", "公安"])

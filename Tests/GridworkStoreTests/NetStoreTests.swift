@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct NetStoreTests {
     @Test func countsRollUpFromGridsToTheCounty() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             // act
             let stats = try await store.net.stats()
             let county = try await store.net.region(RegionCode.county("430524"))
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func aGridListsItsBuildingsAndStaff() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             let grid = try RegionCode("430524001001001")
             let detail = try await store.net.region(grid)
             #expect(detail.region.level == .grid)
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aBuildingShowsHouseholdsButNoResidents() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             let building = try await store.net.building(try RegionCode("430524001001001001"))
             #expect(building.building.head?.role == .buildingHead)
             #expect(building.gridStaff.count == 2)
@@ -54,7 +54,7 @@ import Testing
     }
 
     @Test func unknownCodesAreNotFound() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             await #expect(throws: StoreError.notFound(what: "区域 (region)", key: "430524001999")) {
                 _ = try await store.net.region(try RegionCode("430524001999"))
             }
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func movingABuildingKeepsItsPeople() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             // setup
             let from = try RegionCode("430524001001001")
             let to = try RegionCode("430524001001002")
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func movingToSomethingThatIsNotAGridChangesNothing() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             let building = try RegionCode("430524001001001001")
             await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001")) }
             await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001099")) }
@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func aFailedLoadLeavesNothingBehind() async throws {
-        try await TestDatabase.withStore(seeded: false) { store in
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             // act: a load that fails after writing rows
             struct Boom: Error {}
             await #expect(throws: Boom.self) {
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func seedingTwiceIsRefusedAndChangesNothing() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             let before = try await store.net.stats()
             await #expect(throws: StoreError.self) { try await DemoSeeder.seed(into: store, options: TestDatabase.demo) }
             #expect(try await store.net.stats() == before)
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func theDatabaseRefusesABuildingHeadOnAGrid() async throws {
-        try await TestDatabase.withStore { store in
+        try await TestDatabase.withStore { (store: Store) async throws in
             await #expect(throws: (any Error).self) {
                 try await store.database.transaction { db in
                     try await db.raw("INSERT INTO staff (role, name, sex, work_phone, grid_id) VALUES ('building_head', '某', 'male', '13800000000', 1)").run()
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func concurrentWritersDoNotCorruptTransactions() async throws {
-        try await TestDatabase.withStore(seeded: false) { store in
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<20 {
                     group.addTask {

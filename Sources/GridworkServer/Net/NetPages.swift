@@ -105,7 +105,7 @@ struct BuildingPage: PageView {
         let b = d.building
         title = b.name
         code = b.code.value
-        crumbs = crumbViews(d.path) + [CrumbView(href: "/net/\(b.code)", name: b.name, last: true)]
+        crumbs = crumbViews(d.path, then: (href: "/net/\(b.code)", name: b.name))
         address = b.address
         counts = [CountView(label: "户", value: grouped(b.households)), CountView(label: "居民", value: grouped(b.residents)),
                   CountView(label: "层", value: String(b.floors)), CountView(label: "单元", value: String(b.units))]
@@ -114,10 +114,9 @@ struct BuildingPage: PageView {
     }
 }
 
-func crumbViews(_ path: [RegionRef]) -> [CrumbView] {
-    path.enumerated().map { i, p in
-        CrumbView(href: p.level == .county ? "/" : "/net/\(p.code)", name: p.name, last: i == path.count - 1)
-    }
+func crumbViews(_ path: [RegionRef], then leaf: (href: String, name: String)? = nil) -> [CrumbView] {
+    let links = path.map { (href: $0.level == .county ? "/" : "/net/\($0.code)", name: $0.name) } + (leaf.map { [$0] } ?? [])
+    return links.enumerated().map { i, l in CrumbView(href: l.href, name: l.name, last: i == links.count - 1) }
 }
 
 /// The grid's boundary drawn as an SVG outline, scaled into a 300×200 box.

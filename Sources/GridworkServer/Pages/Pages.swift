@@ -16,7 +16,9 @@ public struct Pages: Sendable {
     let openAPI: String
 
     static func load() async throws -> Pages {
-        guard let base = Bundle.module.resourceURL?.appendingPathComponent("Resources") else {
+        // Foundation on Linux and on macOS disagree on whether resourceURL already ends in "Resources".
+        let candidates = [Bundle.module.bundleURL.appendingPathComponent("Resources"), Bundle.module.resourceURL].compactMap { $0 }
+        guard let base = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("templates").path) }) else {
             throw AppError(status: .internalServerError, code: "resources", message: "找不到页面模板 (templates missing)")
         }
         let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)

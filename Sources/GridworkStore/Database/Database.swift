@@ -46,7 +46,7 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .sqlite(let path): "sqlite:\(path)"
+        case .sqlite(let path): return "sqlite:\(path)"
         case .postgres(let url):
             // Never print a password.
             if var c = URLComponents(string: url), c.password != nil { c.password = "***"; return c.string ?? "postgres://…" }
@@ -121,19 +121,25 @@ public final class Database: Sendable {
             throw StoreError.badURL("\(location)", reason: "无法解析 (cannot parse)")
         }
         config.coreConfiguration.options.connectTimeout = .seconds(5)
+        // Probe with one quiet connection first: an unreachable server is one line
+        // from us, not a pool's retry log.
+        do {
+            let quiet = Logger(label: "gridwork.db.probe", factory: { _ in SwiftLogNoOpLogHandler() })
+            let probe = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                             configuration: config.coreConfiguration, id: 0, logger: quiet)
+            try await probe.close()
+        } catch {
+            throw StoreError.unreachable("\(location)", reason: describe(error))
+        }
         let source = PostgresConnectionSource(sqlConfiguration: config)
         let pool = EventLoopGroupConnectionPool(source: source, maxConnectionsPerEventLoop: 4,
                                                 requestTimeout: .seconds(10), logger: logger,
                                                 on: MultiThreadedEventLoopGroup.singleton)
         let sql = pool.database(logger: logger).sql(queryLogLevel: nil)
-        do {
-            try await sql.raw("SELECT 1").run()
-        } catch {
-            try? await pool.shutdownAsync()
-            throw StoreError.unreachable("\(location)", reason: describe(error))
-        }
+        // The pool is thread-safe (it locks internally); AsyncKit predates Sendable checking.
+        nonisolated(unsafe) let shared = pool
         return Database(kind: .postgres, location: location, reader: sql, writer: sql) {
-            try await pool.shutdownAsync()
+            try await shared.shutdownAsync()
         }
     }
 

@@ -66,16 +66,8 @@ public struct NetStore: Sendable {
     /// A building with its grid's staff and its households (number, room, how many live there).
     public func building(_ code: RegionCode) async throws -> BuildingDetail {
         let db = database.reader
-        guard code.level == .building, let grid = code.parent, let number = code.localNumber,
-              let row = try await db.select().column("b.id").column("g.id", as: "grid_id")
-                .from(SQLAlias(SQLIdentifier("buildings"), as: SQLIdentifier("b")))
-                .join(SQLAlias(SQLIdentifier("regions"), as: SQLIdentifier("g")), on: SQLColumn("grid_id", table: "b"), .equal, SQLColumn("id", table: "g"))
-                .where(SQLColumn("code", table: "g"), .equal, SQLBind(grid.value))
-                .where(SQLColumn("number", table: "b"), .equal, SQLBind(number))
-                .first()
+        guard let (id, gridID) = try await Self.buildingID(db, code), let grid = code.parent
         else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
-        let id = try row.decode(column: "id", as: Int64.self)
-        let gridID = try row.decode(column: "grid_id", as: Int64.self)
         guard let building = try await Self.buildings(db, gridID: gridID, gridCode: grid, only: id).first else {
             throw StoreError.notFound(what: "楼栋 (building)", key: code.value)
         }
@@ -128,12 +120,8 @@ public struct NetStore: Sendable {
                 .where("code", .equal, gridCode.value).where("level", .equal, "grid").first()
             else { throw StoreError.notFound(what: "网格 (grid)", key: gridCode.value) }
             let targetID = try target.decode(column: "id", as: Int64.self)
-            guard let row = try await db.raw("""
-                SELECT b.id FROM buildings b JOIN regions g ON g.id = b.grid_id
-                WHERE g.code = \(bind: code.parent!.value) AND b.number = \(bind: code.localNumber!)
-                """).first()
+            guard let (id, _) = try await Self.buildingID(db, code)
             else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
-            let id = try row.decode(column: "id", as: Int64.self)
             if code.parent == gridCode { return code }
             let next = try await db.raw("SELECT COALESCE(MAX(number), 0) + 1 AS n FROM buildings WHERE grid_id = \(bind: targetID)")
                 .first()!.decode(column: "n", as: Int.self)
@@ -145,6 +133,16 @@ public struct NetStore: Sendable {
     }
 
     // MARK: queries
+
+    /// The ids of a building and its grid, found by the building's full code.
+    static func buildingID(_ db: any SQLDatabase, _ code: RegionCode) async throws -> (building: Int64, grid: Int64)? {
+        guard code.level == .building, let grid = code.parent, let number = code.localNumber else { return nil }
+        guard let row = try await db.raw("""
+            SELECT b.id, b.grid_id FROM buildings b JOIN regions g ON g.id = b.grid_id
+            WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number)
+            """).first() else { return nil }
+        return (try row.decode(column: "id", as: Int64.self), try row.decode(column: "grid_id", as: Int64.self))
+    }
 
     static func kindLabel(_ kind: String) -> String {
         switch kind {
@@ -159,9 +157,9 @@ public struct NetStore: Sendable {
         }
     }
 
-    /// `code >= prefix AND code < prefix + ":"` selects a subtree by index (':' sorts after '9').
+    /// `code >= prefix AND code < prefix + ":"` selects a subtree by index; `column` is always a literal of ours (':' sorts after '9').
     static func subtree(_ column: String, _ code: RegionCode) -> SQLQueryString {
-        "\(ident: column) >= \(bind: code.value) AND \(ident: column) < \(bind: code.value + ":")"
+        "\(unsafeRaw: column) >= \(bind: code.value) AND \(unsafeRaw: column) < \(bind: code.value + ":")"
     }
 
     static func codes(_ db: any SQLDatabase, level: RegionLevel, under code: RegionCode) async throws -> [RegionCode] {

@@ -7,7 +7,8 @@ import Foundation
 /// derives two keys: one for AES-GCM, one for the HMAC blind index that makes
 /// exact lookup possible without decrypting. The index is keyed, so a leaked
 /// database alone cannot be brute-forced over the small space of ID numbers.
-public struct Sealer: Sendable {
+// SymmetricKey is immutable once made; swift-crypto 3 just does not declare it Sendable.
+public struct Sealer: @unchecked Sendable {
     private let encryptionKey: SymmetricKey
     private let indexKey: SymmetricKey
 
