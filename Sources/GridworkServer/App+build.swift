@@ -32,10 +32,13 @@ public func buildRouter(store: Store) async throws -> Router<BasicRequestContext
 }
 
 /// Builds the application from a store and a listening address.
-public func buildApplication(store: Store, config: ServerConfig, logger: Logger) async throws -> some ApplicationProtocol {
+/// `onListening` runs once the port is bound.
+public func buildApplication(store: Store, config: ServerConfig, logger: Logger,
+                             onListening: @escaping @Sendable () async -> Void = {}) async throws -> some ApplicationProtocol {
     let router = try await buildRouter(store: store)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
+        onServerRunning: { _ in await onListening() },
         logger: logger)
 }

@@ -41,8 +41,10 @@ struct Serve: AsyncParsableCommand {
                 note("首次启动:正在生成演示县数据 (first start: seeding the demo county)…")
                 try await seedWithProgress(store: store, options: DemoOptions(profile: demoProfile, residents: demoResidents))
             }
-            let app = try await buildApplication(store: store, config: ServerConfig(host: host, port: port), logger: logger)
-            note("网格通已启动 (Gridwork serving) http://\(host):\(port)/  数据库 \(store.database.location)")
+            let (host, port, location) = (host, port, store.database.location)
+            let app = try await buildApplication(store: store, config: ServerConfig(host: host, port: port), logger: logger) {
+                note("网格通已启动 (Gridwork serving) http://\(host):\(port)/  数据库 \(location)")
+            }
             try await app.runService()
             try await store.close()
         } catch {
