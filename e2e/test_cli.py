@@ -43,6 +43,13 @@ def test_seed_stats_and_refusing_a_second_seed():
     assert data.count(b"430524********") >= 1800
     plain = [m.group(0) for m in re.finditer(rb"430524(?:19|20)\d{9}[\dX]", data) if valid_id(m.group(0).decode())]
     assert plain == []
+    moved = run("building", "move", "430524001001001001", "--to", "430524001001002", cwd=work)
+    assert moved.returncode == 0, moved.stderr
+    assert "→ 430524001001002" in moved.stdout
+    assert json.loads(run("stats", "--json", cwd=work).stdout) == counts
+    assert "未找到" in one_line_error(run("building", "move", "430524001001001001", "--to", "430524001001002", cwd=work))
+    assert "网格" in one_line_error(run("building", "move", "430524001001002001", "--to", "430524001001", cwd=work))
+
     migrate = run("migrate", cwd=work)
     assert migrate.returncode == 0 and "最新" in migrate.stdout
 

@@ -10,7 +10,7 @@ struct Gridwork: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gridwork",
         abstract: "网格通 Gridwork — grid-based community governance for a county.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Stats.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, Stats.self, Building.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -32,6 +32,21 @@ struct DatabaseOptions: ParsableArguments {
 
     func openStore() async throws -> Store {
         try await Store.open(try location(), keyFile: keyFile)
+    }
+
+    /// Opens the store, runs `body`, closes the store; any failure becomes one line and exit code 1.
+    func withStore<R>(_ body: (Store) async throws -> R) async throws -> R {
+        try await oneLineFailure {
+            let store = try await openStore()
+            do {
+                let result = try await body(store)
+                try await store.close()
+                return result
+            } catch {
+                try? await store.close()
+                throw error
+            }
+        }
     }
 }
 
