@@ -14,9 +14,12 @@ public final class NetLoader {
     private var nextID: [String: Int64] = [:]
     /// Rows waiting, across tables, before a flush.
     private var pending = 0
+    /// The batch being written while the next one is generated (one at a
+    /// time: the transaction has one connection, and batches keep their order).
+    private var writing: Task<Void, any Error>?
     private let flushEvery: Int
 
-    private struct Table {
+    private struct Table: Sendable {
         let name: String
         let columns: [String]
         var rows: [[any Encodable & Sendable]] = []
@@ -49,8 +52,14 @@ public final class NetLoader {
             try await Meta.storeKeyCheck(db, sealer: sealer)
             let loader = NetLoader(db: db, sealer: sealer, kind: database.kind)
             try await loader.startIDs()
-            try await body(loader)
-            try await loader.finish()
+            do {
+                try await body(loader)
+                try await loader.finish()
+            } catch {
+                // Never roll back under a batch still being written on this connection.
+                _ = try? await loader.writing?.value
+                throw error
+            }
         }
     }
 
@@ -113,12 +122,25 @@ public final class NetLoader {
         for tag in r.tags { try await append(.tags, [id, tag.rawValue]) }
     }
 
-    /// Writes every buffered row, parents first.
+    /// Hands every buffered row to the writer, parents first, and returns
+    /// while it is written so generation and SQLite use both cores.
     public func flush() async throws {
+        try await writing?.value
+        let batch = tables.filter { !$0.rows.isEmpty }
+        for i in tables.indices { tables[i].rows.removeAll(keepingCapacity: true) }
+        pending = 0
+        guard !batch.isEmpty else { writing = nil; return }
+        writing = Self.startWriting(batch, to: db, kind: kind)
+    }
+
+    private static func startWriting(_ batch: [Table], to db: any SQLDatabase, kind: DatabaseKind) -> Task<Void, any Error> {
+        Task { try await write(batch, to: db, kind: kind) }
+    }
+
+    private static func write(_ batch: [Table], to db: any SQLDatabase, kind: DatabaseKind) async throws {
         // SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
         let maxBinds = kind == .sqlite ? 32_000 : 65_000
-        for i in tables.indices where !tables[i].rows.isEmpty {
-            let t = tables[i]
+        for t in batch {
             let perStatement = max(1, maxBinds / t.columns.count)
             var start = 0
             while start < t.rows.count {
@@ -128,13 +150,12 @@ public final class NetLoader {
                 try await insert.run()
                 start = end
             }
-            tables[i].rows.removeAll(keepingCapacity: true)
         }
-        pending = 0
     }
 
     private func finish() async throws {
         try await flush()
+        try await writing?.value
         if kind == .postgres {
             // Ids were assigned here; move each identity sequence past them.
             for t in tables where t.columns.first == "id" {
