@@ -7,9 +7,13 @@ public struct DemoOptions: Sendable {
     public var seed: UInt64
     /// Ages are computed as of 1 January of this year, so the county is the same whenever it is built.
     public var referenceYear: Int
+    /// The password of every demo account; nil makes no accounts.
+    public var demoPassword: String?
 
-    public init(profile: DemoProfile = .longhui, residents: Int? = nil, seed: UInt64 = 430524, referenceYear: Int = 2026) {
+    public init(profile: DemoProfile = .longhui, residents: Int? = nil, seed: UInt64 = 430524, referenceYear: Int = 2026,
+                demoPassword: String? = nil) {
         self.profile = profile
+        self.demoPassword = demoPassword
         self.residents = residents ?? profile.defaultResidents
         self.seed = seed
         self.referenceYear = referenceYear
@@ -18,6 +22,9 @@ public struct DemoOptions: Sendable {
     /// A reason in Chinese and English when the options cannot make a county.
     public var problem: String? {
         let r = profile.residentRange
+        if let password = demoPassword, let problem = PasswordRules.problems(password, login: "").first {
+            return "--demo-password: \(problem)"
+        }
         guard r.contains(residents) else {
             return "--residents 必须在 \(r.lowerBound) 到 \(r.upperBound) 之间 (profile \(profile.rawValue) takes \(r.lowerBound)…\(r.upperBound) residents), 实际 \(residents)"
         }
@@ -35,7 +42,7 @@ public enum DemoSeeder {
     public static func seed(into store: Store, options: DemoOptions,
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws {
         if let problem = options.problem { throw StoreError.invalid(field: "residents", reason: problem) }
-        try await NetLoader.load(into: store.database, sealer: store.sealer) { loader in
+        try await NetLoader.load(into: store.database, sealer: store.sealer, demoPassword: options.demoPassword) { loader in
             var generator = Generator(options: options, loader: loader, progress: progress)
             try await generator.run()
         }

@@ -38,18 +38,23 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Seed of the generator; the same seed gives the same county.")
     var seed: UInt64 = 430524
 
+    @Option(help: "Password of every demo account (default: generated and printed once).")
+    var demoPassword: String?
+
     func validate() throws {
-        let options = DemoOptions(profile: profile, residents: residents, seed: seed)
+        let options = DemoOptions(profile: profile, residents: residents, seed: seed, demoPassword: demoPassword)
         if let problem = options.problem { throw ValidationError(problem) }
     }
 
     func run() async throws {
         try await database.withStore { store in
-            let options = DemoOptions(profile: profile, residents: residents, seed: seed)
+            let options = DemoOptions(profile: profile, residents: residents, seed: seed,
+                                      demoPassword: demoPassword ?? DemoAccounts.generatePassword())
             let clock = ContinuousClock.now
             try await seedWithProgress(store: store, options: options)
             let stats = try await store.net.stats()
             let seconds = (ContinuousClock.now - clock).seconds
+            if demoPassword == nil { print("演示账号密码 (demo password, shown once): \(options.demoPassword!)") }
             note("已生成 (seeded) \(stats.townships) 个乡镇/街道, \(stats.grids) 个网格, \(stats.buildings) 栋, \(stats.households) 户, \(stats.residents) 人, 用时 \(String(format: "%.1f", seconds)) s")
         }
     }

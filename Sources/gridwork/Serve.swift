@@ -26,9 +26,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Residents of that demo (default: the profile's default).")
     var demoResidents: Int?
 
+    @Option(help: "Password of every demo account (default: generated and printed once).")
+    var demoPassword: String?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("端口必须在1到65535之间 (port must be 1–65535), got \(port)") }
-        if let problem = DemoOptions(profile: demoProfile, residents: demoResidents).problem { throw ValidationError(problem) }
+        if let problem = DemoOptions(profile: demoProfile, residents: demoResidents, demoPassword: demoPassword).problem { throw ValidationError(problem) }
     }
 
     func run() async throws {
@@ -39,7 +42,9 @@ struct Serve: AsyncParsableCommand {
             // Only the embedded default seeds itself; a PostgreSQL county is loaded on purpose.
             if !noSeed, store.database.kind == .sqlite, try await store.net.isEmpty() {
                 note("首次启动:正在生成演示县数据 (first start: seeding the demo county)…")
-                try await seedWithProgress(store: store, options: DemoOptions(profile: demoProfile, residents: demoResidents))
+                let password = demoPassword ?? DemoAccounts.generatePassword()
+                try await seedWithProgress(store: store, options: DemoOptions(profile: demoProfile, residents: demoResidents, demoPassword: password))
+                if demoPassword == nil { note("演示账号密码 (demo password, shown once): \(password)") }
             }
             let (host, port, location) = (host, port, store.database.location)
             let app = try await buildApplication(store: store, config: ServerConfig(host: host, port: port), logger: logger) {

@@ -23,6 +23,7 @@ public struct Dialect: Sendable {
 public enum Migrations {
     public static let all: [any Migration] = [
         CreateNet(),
+        CreateAccess(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

@@ -42,7 +42,8 @@ public final class NetLoader {
     }
 
     /// Loads into `database` in one transaction; refuses a database that already holds a county.
-    public static func load(into database: Database, sealer: Sealer,
+    /// With `demoPassword`, the demo accounts are created in the same transaction.
+    public static func load(into database: Database, sealer: Sealer, demoPassword: String? = nil,
                             _ body: @escaping @Sendable (NetLoader) async throws -> Void) async throws {
         try await database.transaction { db in
             let existing = try await db.select().column("code").from("regions").where("level", .equal, "county").first()
@@ -55,6 +56,11 @@ public final class NetLoader {
             do {
                 try await body(loader)
                 try await loader.finish()
+                if let demoPassword {
+                    try await DemoAccounts.insert(db, kind: database.kind, password: demoPassword)
+                }
+                try await AuditLog.append(db, kind: database.kind, actor: .commandLine, action: "net.load",
+                                          target: "county", detail: demoPassword == nil ? "" : "with demo accounts")
             } catch {
                 // Never roll back under a batch still being written on this connection.
                 _ = try? await loader.writing?.value

@@ -1,0 +1,102 @@
+import Foundation
+import GridworkCore
+import SQLKit
+
+/// A resident as the viewer may see them: masked fields, only the tags their duty allows.
+public struct ResidentView: Sendable, Equatable, Codable {
+    public let id: Int64
+    public let room: String
+    public let name: String
+    public let sex: Sex
+    public let birthDate: CivilDate
+    public let ethnicity: String
+    public let relation: Relation
+    public let idMasked: String
+    public let phoneMasked: String?
+    public let tags: [ResidentTag]
+}
+
+/// Residents, read and unmasked through the acting viewer's scope — in SQL,
+/// so a caller cannot forget the check.
+public struct ResidentStore: Sendable {
+    let database: Database
+    let sealer: Sealer
+
+    /// The residents of one building, household by household. A building
+    /// outside the viewer's scope is "not found", so its existence does not leak.
+    public func residents(inBuilding code: RegionCode, viewer: Viewer) async throws -> [ResidentView] {
+        guard let tags = Policy.visibleTags(for: viewer), code.level == .building, let grid = code.parent, let number = code.localNumber
+        else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
+        let db = database.reader
+        guard try await db.raw("""
+            SELECT b.id FROM buildings b JOIN regions g ON g.id = b.grid_id
+            WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) AND \(Self.inScope(viewer))
+            """).first() != nil else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
+        // Department officers see only the people their duty concerns.
+        let onlyTagged: SQLQueryString = Policy.seesOnlyTagged(viewer)
+            ? "AND EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(tags))))"
+            : ""
+        let rows = try await db.raw("""
+            SELECT r.id, h.room, r.name, r.sex, r.birth_date, r.ethnicity, r.relation, r.id_masked, r.phone_masked,
+                   (SELECT \(unsafeRaw: database.kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')")
+                    FROM resident_tags t WHERE t.resident_id = r.id) AS tags
+            FROM residents r JOIN households h ON h.id = r.household_id
+            JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+            WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) \(onlyTagged)
+            ORDER BY h.number, r.id
+            """).all()
+        return try rows.map { r in
+            let all = (try r.decode(column: "tags", as: String?.self) ?? "").split(separator: ",").compactMap { ResidentTag(rawValue: String($0)) }
+            return ResidentView(
+                id: try r.decode(column: "id", as: Int64.self), room: try r.decode(column: "room", as: String.self),
+                name: try r.decode(column: "name", as: String.self), sex: Sex(rawValue: try r.decode(column: "sex", as: String.self))!,
+                birthDate: CivilDate(iso: try r.decode(column: "birth_date", as: String.self))!,
+                ethnicity: try r.decode(column: "ethnicity", as: String.self),
+                relation: Relation(rawValue: try r.decode(column: "relation", as: String.self)) ?? .other,
+                idMasked: try r.decode(column: "id_masked", as: String.self),
+                phoneMasked: try r.decode(column: "phone_masked", as: String?.self),
+                tags: ResidentTag.allCases.filter { all.contains($0) && tags.contains($0) })
+        }
+    }
+
+    /// Reveals one sealed field of one resident and audits it in the same transaction.
+    /// A resident outside scope, or a field the viewer's role may not see, is "not found".
+    public func unmask(_ field: Policy.SealedField, of residentID: Int64, viewer: Viewer, address: String) async throws -> String {
+        guard Policy.mayUnmask(field, viewer: viewer), let tags = Policy.visibleTags(for: viewer) else {
+            throw StoreError.notFound(what: "居民 (resident)", key: String(residentID))
+        }
+        let column = field == .citizenID ? "id_sealed" : "phone_sealed"
+        let onlyTagged: SQLQueryString = Policy.seesOnlyTagged(viewer)
+            ? "AND EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(tags))))"
+            : ""
+        return try await database.transaction { db in
+            guard let row = try await db.raw("""
+                SELECT r.\(unsafeRaw: column) AS sealed, r.name FROM residents r
+                JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+                WHERE r.id = \(bind: residentID) AND \(Self.inScope(viewer)) \(onlyTagged)
+                """).first(),
+                let sealed = try row.decode(column: "sealed", as: String?.self)
+            else { throw StoreError.notFound(what: "居民 (resident)", key: String(residentID)) }
+            let plain = try sealer.open(sealed)
+            try await AuditLog.append(db, kind: database.kind, actor: Actor(viewer, address: address), action: "resident.unmask",
+                                      target: "resident:\(residentID)", detail: field.rawValue)
+            return plain
+        }
+    }
+
+    /// The scope condition over a building `b` in grid `g`: the viewer's subtree, or exactly their building.
+    static func inScope(_ viewer: Viewer) -> SQLQueryString {
+        if viewer.scope.level == .building, let grid = viewer.scope.parent, let number = viewer.scope.localNumber {
+            return "(g.code = \(bind: grid.value) AND b.number = \(bind: number))"
+        }
+        return "(\(NetStore.subtree("g.code", viewer.scope)))"
+    }
+
+    static func tagList(_ tags: Set<ResidentTag>) -> SQLQueryString {
+        // An empty duty matches nothing; '' is never a tag.
+        let values = tags.isEmpty ? [""] : tags.map(\.rawValue).sorted()
+        var q: SQLQueryString = ""
+        for (i, v) in values.enumerated() { q = i == 0 ? "\(bind: v)" : "\(q), \(bind: v)" }
+        return q
+    }
+}
