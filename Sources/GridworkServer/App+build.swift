@@ -21,13 +21,16 @@ public struct AppContext: Sendable {
 }
 
 /// Builds the router with every route of the app; tests call this and `app.test(.router)`.
-public func buildRouter(store: Store) async throws -> Router<BasicRequestContext> {
+public func buildRouter(store: Store) async throws -> Router<AppRequestContext> {
     let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry())
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMetrics(registry: app.metrics))
     router.middlewares.add(ErrorResponses(pages: app.pages))
+    router.middlewares.add(Authenticate(store: store))
     SystemController(app: app).register(on: router)
     NetController(app: app).register(on: router)
+    AccessController(app: app).register(on: router)
+    AdminController(app: app).register(on: router)
     return router
 }
 

@@ -6,7 +6,7 @@ import Prometheus
 struct SystemController: Sendable {
     let app: AppContext
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<AppRequestContext>) {
         router.get("/healthz", use: health)
         router.get("/metrics", use: metrics)
         router.get("/openapi.yaml", use: openAPI)
@@ -14,23 +14,23 @@ struct SystemController: Sendable {
     }
 
     /// Liveness: the process answers.
-    @Sendable func health(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func health(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
     }
 
     /// Prometheus text exposition.
-    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(bytes: app.metrics.emitToBuffer())))
     }
 
     /// The hand-written OpenAPI 3.1 document.
-    @Sendable func openAPI(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func openAPI(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
                  body: .init(byteBuffer: ByteBuffer(string: app.pages.openAPI)))
     }
 
-    @Sendable func stylesheet(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func stylesheet(_ request: Request, context: AppRequestContext) async throws -> Response {
         Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
                  body: .init(byteBuffer: ByteBuffer(string: app.pages.stylesheet)))
     }

@@ -38,7 +38,7 @@ public enum Policy {
             case .civilAffairs, .health, .humanResources: field == .phone
             default: false
             }
-        case .resident: false
+        case .resident, .apiToken: false
         }
     }
 

@@ -8,6 +8,8 @@ public enum Role: String, Codable, Sendable, CaseIterable {
     case buildingHead = "building_head"
     case departmentOfficer = "department_officer"
     case resident
+    /// An integration's API token; never an account's role.
+    case apiToken = "api_token"
 
     public var label: String {
         switch self {
@@ -19,8 +21,12 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .buildingHead: "楼栋长"
         case .departmentOfficer: "部门工作人员"
         case .resident: "居民"
+        case .apiToken: "接口令牌"
         }
     }
+
+    /// The roles an account can hold.
+    public static let accountRoles = allCases.filter { $0 != .apiToken }
 
     /// The level of the net an account of this role is bound to.
     public var scopeLevel: RegionLevel? {
@@ -31,7 +37,7 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .gridLeader, .gridWorker: .grid
         case .buildingHead, .resident: .building
         // A department works over a region of any size: the county or a township.
-        case .departmentOfficer: nil
+        case .departmentOfficer, .apiToken: nil
         }
     }
 

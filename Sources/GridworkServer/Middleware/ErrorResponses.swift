@@ -27,6 +27,10 @@ struct AppError: Error, Sendable {
             case .invalid: self.init(status: .badRequest, code: "invalid", message: e.message)
             default: self.init(status: .serviceUnavailable, code: "unavailable", message: "数据库暂不可用 (database unavailable)")
             }
+        case is DecodingError:
+            self.init(status: .badRequest, code: "malformed", message: "请求内容格式错误,应为JSON (malformed JSON body)")
+        case let e as HTTPError where e.status == .contentTooLarge:
+            self.init(status: .contentTooLarge, code: "too_large", message: "提交的内容过大(上限64KB) (body larger than 64 KB)")
         case let e as HTTPError where e.status == .notFound:
             self.init(status: .notFound, code: "not_found", message: "页面不存在 (no such page)")
         case let e as HTTPError where e.status == .methodNotAllowed:
@@ -45,7 +49,8 @@ struct ErrorBody: Codable, Sendable {
 }
 
 /// Answers errors as JSON under `/api/` and as a page everywhere else.
-struct ErrorResponses<Context: RequestContext>: RouterMiddleware {
+struct ErrorResponses: RouterMiddleware {
+    typealias Context = AppRequestContext
     let pages: Pages
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -62,9 +67,14 @@ struct ErrorResponses<Context: RequestContext>: RouterMiddleware {
                 return Response(status: e.status, headers: [.contentType: "application/json; charset=utf-8"],
                                 body: .init(byteBuffer: ByteBuffer(bytes: data)))
             }
+            if e.status == .unauthorized, request.method == .get {
+                // A page that needs an account: log in, then come back.
+                let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+                return redirect(to: "/login?next=" + (back.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/"))
+            }
             return pages.response(status: e.status, page: ErrorPage(title: e.status == .notFound ? "找不到" : "出错了",
                                                                     status: Int(e.status.code), message: e.message),
-                                  template: "error")
+                                  template: "error", context: context)
         }
     }
 }

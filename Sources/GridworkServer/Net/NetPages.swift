@@ -1,3 +1,4 @@
+import Foundation
 import GridworkCore
 import GridworkStore
 
@@ -92,6 +93,21 @@ struct RegionPage: PageView {
 
 struct HouseholdView: Sendable { let room: String; let residents: Int }
 
+struct PersonView: Sendable {
+    let id: Int64
+    let name: String
+    let facts: String
+    let idText: String
+    let idRevealed: Bool
+    let phoneText: String?
+    let phoneRevealed: Bool
+    let canUnmaskID: Bool
+    let canUnmaskPhone: Bool
+    let tags: [String]
+}
+
+struct HouseholdGroup: Sendable { let room: String; let people: [PersonView] }
+
 struct BuildingPage: PageView {
     let title: String
     let code: String
@@ -100,8 +116,16 @@ struct BuildingPage: PageView {
     let counts: [CountView]
     let staff: [StaffView]
     let households: [HouseholdView]
+    /// Residents by household, for a viewer in scope; nil shows the public room list.
+    let residents: [HouseholdGroup]?
+    /// Stored for the template (which sees stored properties only); a department may see an empty list.
+    let hasResidents: Bool
+    let departmentNote: String?
 
-    init(_ d: BuildingDetail) {
+    /// One field of one resident, just unmasked.
+    struct Revealed: Sendable { let resident: Int64; let field: Policy.SealedField; let value: String }
+
+    init(_ d: BuildingDetail, residents: [ResidentView]? = nil, viewer: Viewer? = nil, revealed: Revealed? = nil) {
         let b = d.building
         title = b.name
         code = b.code.value
@@ -111,6 +135,40 @@ struct BuildingPage: PageView {
                   CountView(label: "层", value: String(b.floors)), CountView(label: "单元", value: String(b.units))]
         staff = (b.head.map { [StaffView($0)] } ?? []) + d.gridStaff.map(StaffView.init)
         households = d.households.map { HouseholdView(room: $0.room, residents: $0.residents) }
+        departmentNote = viewer?.role == .departmentOfficer
+            ? "部门视图:只显示与\(viewer?.department?.label ?? "")职责相关的居民与标签" : nil
+        hasResidents = residents != nil
+        guard let residents, let viewer else { self.residents = nil; return }
+        let today = CivilDate.today()
+        var groups: [HouseholdGroup] = []
+        for r in residents {
+            let idShown = revealed.flatMap { $0.resident == r.id && $0.field == .citizenID ? $0.value : nil }
+            let phoneShown = revealed.flatMap { $0.resident == r.id && $0.field == .phone ? $0.value : nil }
+            let person = PersonView(
+                id: r.id, name: r.name,
+                facts: "\(r.relation.label) · \(r.sex.label) · \(r.birthDate.years(until: today))岁 · \(r.ethnicity)",
+                idText: idShown ?? r.idMasked, idRevealed: idShown != nil,
+                phoneText: phoneShown ?? r.phoneMasked, phoneRevealed: phoneShown != nil,
+                canUnmaskID: idShown == nil && Policy.mayUnmask(.citizenID, viewer: viewer),
+                canUnmaskPhone: phoneShown == nil && r.phoneMasked != nil && Policy.mayUnmask(.phone, viewer: viewer),
+                tags: r.tags.map(\.label))
+            if groups.last?.room == r.room {
+                groups[groups.count - 1] = HouseholdGroup(room: r.room, people: groups[groups.count - 1].people + [person])
+            } else {
+                groups.append(HouseholdGroup(room: r.room, people: [person]))
+            }
+        }
+        self.residents = groups
+    }
+}
+
+extension CivilDate {
+    /// Today in Asia/Shanghai, where the county is.
+    static func today() -> CivilDate {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
+        let c = calendar.dateComponents([.year, .month, .day], from: Date())
+        return CivilDate(year: c.year!, month: c.month!, day: c.day!)!
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GridworkCore
 import Hummingbird
 import Mustache
 
@@ -8,6 +9,26 @@ protocol PageView: Sendable {
 }
 
 extension ErrorPage: PageView {}
+
+/// What the layout shows of the person using the page.
+struct Chrome: Sendable {
+    let loggedIn: Bool
+    let login: String
+    let role: String
+    let csrf: String
+    let admin: Bool
+    let auditor: Bool
+
+    init(_ context: AppRequestContext) {
+        let v = context.session == nil ? nil : context.viewer
+        loggedIn = v != nil
+        login = v?.login ?? ""
+        role = v?.role.label ?? ""
+        csrf = context.session?.csrf ?? ""
+        admin = v.map(Policy.mayManageUsers) ?? false
+        auditor = v.map(Policy.mayReadAudit) ?? false
+    }
+}
 
 /// The templates, the one stylesheet and the API contract, loaded once at start.
 public struct Pages: Sendable {
@@ -27,16 +48,20 @@ public struct Pages: Sendable {
         return Pages(library: library, stylesheet: css, openAPI: api)
     }
 
-    struct Layout { let title: String; let body: String }
+    struct Layout { let title: String; let body: String; let chrome: Chrome }
+    /// Templates open `{{#page}}`; inside it `{{chrome.csrf}}` still resolves, for the forms.
+    struct Body { let page: any PageView; let chrome: Chrome }
 
-    func html(_ page: some PageView, template: String) -> String {
-        let body = library.render(page, withTemplate: template) ?? ""
-        return library.render(Layout(title: page.title, body: body), withTemplate: "layout") ?? body
+    func html(_ page: some PageView, template: String, chrome: Chrome) -> String {
+        let body = library.render(Body(page: page, chrome: chrome), withTemplate: template) ?? ""
+        return library.render(Layout(title: page.title, body: body, chrome: chrome), withTemplate: "layout") ?? body
     }
 
-    func response(status: HTTPResponse.Status = .ok, page: some PageView, template: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"],
-                 body: .init(byteBuffer: ByteBuffer(string: html(page, template: template))))
+    func response(status: HTTPResponse.Status = .ok, page: some PageView, template: String, context: AppRequestContext) -> Response {
+        var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                                body: .init(byteBuffer: ByteBuffer(string: html(page, template: template, chrome: Chrome(context)))))
+        response.headers[.frameOptions] = "DENY"
+        return response
     }
 }
 
@@ -49,4 +74,9 @@ func grouped(_ n: Int) -> String {
         out.append(c)
     }
     return n < 0 ? "-" + out : out
+}
+
+/// 303 to a page of ours.
+func redirect(to path: String) -> Response {
+    Response(status: .seeOther, headers: [.location: path])
 }

@@ -29,6 +29,9 @@ public struct TokenGrant: Sendable, Equatable {
     public let name: String
     public let scope: RegionCode
     public let areas: Set<String>
+
+    /// The token acting as a viewer: its region, no unmasking.
+    public var viewer: Viewer { Viewer(userID: -id, login: "token:\(name)", role: .apiToken, scope: scope) }
 }
 
 public struct TokenSummary: Sendable, Equatable, Codable {
@@ -90,6 +93,9 @@ public struct AccountStore: Sendable {
     }
 
     static func validate(login: String, role: Role, scope: RegionCode, department: Department?) throws {
+        guard Role.accountRoles.contains(role) else {
+            throw StoreError.invalid(field: "role", reason: "接口令牌不是账号角色,请用 gridwork token add (api_token is not an account role; use gridwork token add)")
+        }
         let allowed = login.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
         guard (3...64).contains(login.count), allowed else {
             throw StoreError.invalid(field: "login", reason: "登录名须为3–64位字母、数字或 - _ . (3–64 letters, digits or - _ .)")

@@ -29,5 +29,13 @@ public struct Store: Sendable {
         }
     }
 
+    /// Records an event that changes nothing else (a refused request, say) in the audit trail.
+    public func audit(actor: Actor, action: String, target: String, detail: String = "") async throws {
+        let kind = database.kind
+        try await database.transaction { db in
+            try await AuditLog.append(db, kind: kind, actor: actor, action: action, target: target, detail: detail)
+        }
+    }
+
     public func close() async throws { try await database.close() }
 }

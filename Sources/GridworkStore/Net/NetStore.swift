@@ -101,6 +101,11 @@ public struct NetStore: Sendable {
             gridWorkers: try await count("staff", where: "role = 'grid_worker'"))
     }
 
+    /// The regions from the county down to `code`, inclusive.
+    public func path(to code: RegionCode) async throws -> [RegionRef] {
+        try await Self.path(database.reader, to: code.level == .building ? code.parent! : code)
+    }
+
     /// True when no county has been loaded yet.
     public func isEmpty() async throws -> Bool { try await county() == nil }
 

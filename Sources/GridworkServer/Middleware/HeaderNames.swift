@@ -1,0 +1,9 @@
+import HTTPTypes
+
+extension HTTPField.Name {
+    /// The session's CSRF token, for scripts that POST JSON.
+    static let csrfToken = Self("X-CSRF-Token")!
+    /// Set by a TLS-terminating proxy; makes cookies Secure.
+    static let forwardedProto = Self("X-Forwarded-Proto")!
+    static let frameOptions = Self("X-Frame-Options")!
+}
