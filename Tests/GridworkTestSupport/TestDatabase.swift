@@ -14,7 +14,9 @@ public enum TestDatabase {
     public static let environment = ["GRIDWORK_SEAL_KEY": Data(repeating: 7, count: 32).base64EncodedString()]
 
     /// The demo every seeded test starts from.
-    public static let demo = DemoOptions(profile: .sample, residents: 3_000, seed: 7)
+    public static let demo = DemoOptions(profile: .sample, residents: 3_000, seed: 7, demoPassword: demoPassword)
+    /// The password of every demo account in test databases.
+    public static let demoPassword = "test-demo-2026"
 
     public static var serverURL: String? {
         let url = ProcessInfo.processInfo.environment["GRIDWORK_TEST_DB_URL"] ?? ""
