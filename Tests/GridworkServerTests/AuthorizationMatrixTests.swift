@@ -1,0 +1,235 @@
+import Foundation
+import GridworkCore
+import GridworkStore
+import GridworkTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SQLKit
+import Testing
+
+/// Every route × every kind of actor × an object inside and outside their scope.
+///
+/// The table below has one entry per route of the router; the test fails if
+/// a route has none, so a new route cannot skip the matrix. Each entry says,
+/// as plainly as possible and without calling the Policy it checks, what
+/// each actor should get.
+@Suite struct AuthorizationMatrixTests {
+    enum Actor: Sendable, CustomStringConvertible {
+        case anonymous
+        case session(login: String, role: Role, scope: String, department: Department?)
+        case token(areas: Set<String>, scope: String)
+
+        var description: String {
+            switch self {
+            case .anonymous: "anonymous"
+            case .session(let login, _, _, _): login
+            case .token(let areas, let scope): "token(\(areas.sorted().joined(separator: "+")) @\(scope))"
+            }
+        }
+        var hasSession: Bool { if case .session = self { true } else { false } }
+        var role: Role? { if case .session(_, let role, _, _) = self { role } else { nil } }
+        func covers(_ code: String) -> Bool {
+            switch self {
+            case .anonymous: false
+            case .session(_, _, let scope, _), .token(_, let scope): code.hasPrefix(scope)
+            }
+        }
+    }
+
+    struct Object: Sendable { let building: String; let resident: Int64 }
+
+    struct Case: Sendable {
+        let method: HTTPRequest.Method
+        let uri: String
+        let body: String?
+        let json: Bool
+        let csrf: Bool
+        let expected: Int
+        /// Text that must (true) or must not (false) be in the answer.
+        let mustShow: (String, Bool)?
+
+        init(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, json: Bool = false, csrf: Bool = true,
+             expect: Int, show: (String, Bool)? = nil) {
+            self.method = method; self.uri = uri; self.body = body; self.json = json; self.csrf = csrf
+            self.expected = expect; self.mustShow = show
+        }
+    }
+
+    static let actors: [Actor] = [
+        .anonymous,
+        .session(login: "admin", role: .countyAdmin, scope: "430524", department: nil),
+        .session(login: "t430524001", role: .townshipAdmin, scope: "430524001", department: nil),
+        .session(login: "c430524001001", role: .communityStaff, scope: "430524001001", department: nil),
+        .session(login: "gl430524001001001", role: .gridLeader, scope: "430524001001001", department: nil),
+        .session(login: "gw430524001001001", role: .gridWorker, scope: "430524001001001", department: nil),
+        .session(login: "bh430524001001001001", role: .buildingHead, scope: "430524001001001001", department: nil),
+        .session(login: "dept-civil_affairs", role: .departmentOfficer, scope: "430524", department: .civilAffairs),
+        .session(login: "dept-fire", role: .departmentOfficer, scope: "430524", department: .fire),
+        .session(login: "resident", role: .resident, scope: "430524001001001001", department: nil),
+        .token(areas: ["net"], scope: "430524"),
+        .token(areas: ["residents"], scope: "430524001"),
+    ]
+
+    // MARK: the oracle, written out
+
+    static func readsResidents(_ a: Actor, _ o: Object) -> Int {
+        switch a {
+        case .anonymous: 401
+        case .token(let areas, _): !areas.contains("residents") ? 403 : a.covers(o.building) ? 200 : 404
+        case .session(_, let role, _, _): role == .resident ? 404 : a.covers(o.building) ? 200 : 404
+        }
+    }
+
+    static func unmasks(_ a: Actor, _ o: Object, field: String) -> Int {
+        switch a {
+        case .anonymous: return 401
+        case .token(let areas, _): return areas.contains("residents") ? 404 : 403
+        case .session(_, let role, _, let department):
+            guard a.covers(o.building) else { return 404 }
+            switch role {
+            case .resident, .apiToken: return 404
+            case .buildingHead: return field == "phone" ? 200 : 404
+            case .departmentOfficer: return department == .civilAffairs && field == "phone" ? 200 : 404
+            default: return 200
+            }
+        }
+    }
+
+    static func adminPage(_ a: Actor, countyOnly: Bool) -> Int {
+        guard let role = a.role else { return 303 }
+        if role == .countyAdmin { return 200 }
+        return role == .townshipAdmin && !countyOnly ? 200 : 403
+    }
+
+    /// One entry per route of the router.
+    static func cases(_ route: String, _ a: Actor, _ o: Object) -> [Case]? {
+        let grid = String(o.building.prefix(15))
+        let seesResidents = a.hasSession && readsResidents(a, o) == 200
+        let page = a.hasSession ? 200 : 303
+        switch route {
+        case "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /static/app.css", "GET /", "GET /login",
+             "GET /api/v1/net", "GET /api/v1/stats":
+            return [Case(.get, String(route.dropFirst(4)), expect: 200)]
+        case "GET /api/v1/regions/{code}": return [Case(.get, "/api/v1/regions/\(grid)", expect: 200)]
+        case "GET /api/v1/buildings/{code}": return [Case(.get, "/api/v1/buildings/\(o.building)", expect: 200, show: ("****", false))]
+        case "GET /net/{code}":
+            return [Case(.get, "/net/\(o.building)", expect: 200, show: ("住户与居民", seesResidents))]
+        case "GET /me": return [Case(.get, "/me", expect: page)]
+        case "GET /admin/users": return [Case(.get, "/admin/users", expect: adminPage(a, countyOnly: false))]
+        case "GET /admin/tokens": return [Case(.get, "/admin/tokens", expect: adminPage(a, countyOnly: false))]
+        case "GET /admin/audit": return [Case(.get, "/admin/audit", expect: adminPage(a, countyOnly: true))]
+        case "GET /api/v1/buildings/{code}/residents":
+            let status = readsResidents(a, o)
+            // Fire works on buildings, not people: an empty list.
+            var fire = false
+            if case .session(_, _, _, .fire) = a { fire = true }
+            return [Case(.get, "/api/v1/buildings/\(o.building)/residents", expect: status, show: ("****", status == 200 && !fire))]
+        case "POST /api/v1/residents/{id}/unmask":
+            let uri = "/api/v1/residents/\(o.resident)/unmask"
+            var list = ["phone", "id_number"].map { f in
+                Case(.post, uri, body: #"{"field":"\#(f)"}"#, json: true, expect: unmasks(a, o, field: f))
+            }
+            if a.hasSession { list.append(Case(.post, uri, body: #"{"field":"phone"}"#, json: true, csrf: false, expect: 403)) }
+            return list
+        case "POST /net/{code}/unmask":
+            let uri = "/net/\(o.building)/unmask"
+            // Without a session there is no CSRF token to send: refused before anything else.
+            guard a.hasSession else { return [Case(.post, uri, body: "resident=\(o.resident)&field=phone", expect: 403)] }
+            return ["phone", "id_number"].map { f in
+                let api = unmasks(a, o, field: f)
+                return Case(.post, uri, body: "resident=\(o.resident)&field=\(f)", expect: api == 200 ? 200 : 404,
+                            show: ("class=\"revealed\"", api == 200))
+            } + [Case(.post, uri, body: "resident=\(o.resident)&field=phone", csrf: false, expect: 403)]
+        // Every other browser POST: without the CSRF token it is refused and changes nothing.
+        case "POST /login": return [Case(.post, "/login", body: "login=admin&password=\(TestDatabase.demoPassword)", csrf: false, expect: 403)]
+        case "POST /logout", "POST /me/password", "POST /me/totp/start", "POST /me/totp/confirm", "POST /admin/users", "POST /admin/tokens":
+            return [Case(.post, String(route.dropFirst(5)), body: "old=x&new=Xx-123456789&login=evil&role=county_admin&scope=430524&password=Evil-pass-123&name=x&area_net=on&code=123456",
+                         csrf: false, expect: 403)]
+        case "POST /admin/users/{login}/disable", "POST /admin/users/{login}/enable", "POST /admin/users/{login}/reset-password":
+            let path = route.dropFirst(5).replacingOccurrences(of: "{login}", with: "gw430524001001001")
+            return [Case(.post, path, body: "password=Evil-pass-123", csrf: false, expect: 403)]
+        case "POST /admin/tokens/{id}/revoke": return [Case(.post, "/admin/tokens/1/revoke", body: "", csrf: false, expect: 403)]
+        default: return nil
+        }
+    }
+
+    @Test func everyRouteRoleAndScopeIsAnsweredAsThePolicySays() async throws {
+        try await withApp { client, routes, store in
+            // setup: two residents with a phone and a civil-affairs tag, one in each township
+            let objects = try await [Self.object(store, building: "430524001001001001"), Self.object(store, building: "430524101001001001")]
+            var credentials: [String: (cookie: String, csrf: String)] = [:]
+            var tokens: [String: String] = [:]
+            for actor in Self.actors {
+                switch actor {
+                case .session(let login, _, _, _):
+                    let b = try await client.login(login)
+                    credentials[login] = (b.cookie, b.csrf)
+                case .token(let areas, let scope):
+                    tokens[actor.description] = try await store.accounts.addToken(name: actor.description, scope: try RegionCode(scope),
+                                                                                  areas: areas, actor: .commandLine)
+                case .anonymous: break
+                }
+            }
+            let usersBefore = try await store.accounts.users(within: .county("430524"))
+            let tokensBefore = try await store.accounts.tokens(within: .county("430524"))
+
+            // act and check
+            var count = 0
+            var failures: [String] = []
+            for route in routes {
+                for actor in Self.actors {
+                    for object in objects {
+                        guard let cases = Self.cases(route, actor, object) else { failures.append("no matrix entry for \(route)"); continue }
+                        for c in cases {
+                            var headers: HTTPFields = [:]
+                            var cookie = ""
+                            var body = c.body
+                            switch actor {
+                            case .session(let login, _, _, _):
+                                let cred = credentials[login]!
+                                cookie = "gw_session=\(cred.cookie)"
+                                if c.csrf {
+                                    if c.json { headers[.init("X-CSRF-Token")!] = cred.csrf } else { body = "_csrf=\(cred.csrf)&" + (body ?? "") }
+                                }
+                            case .token:
+                                headers[.authorization] = "Bearer \(tokens[actor.description]!)"
+                            case .anonymous: break
+                            }
+                            if !cookie.isEmpty { headers[.cookie] = cookie }
+                            let answer = try await client.send(c.uri, method: c.method, headers: headers, body: body,
+                                                               contentType: c.json ? "application/json" : "application/x-www-form-urlencoded")
+                            count += 1
+                            if Int(answer.status.code) != c.expected {
+                                failures.append("\(c.method) \(c.uri) as \(actor): \(answer.status.code), expected \(c.expected)")
+                            }
+                            if let (text, present) = c.mustShow, answer.text.contains(text) != present {
+                                failures.append("\(c.method) \(c.uri) as \(actor): \(present ? "missing" : "leaked") \(text)")
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(failures.isEmpty, "\(failures.count) of \(count): \(failures.prefix(12))")
+            #expect(count > 500)
+            // Refused writes changed nothing.
+            #expect(try await store.accounts.users(within: .county("430524")) == usersBefore)
+            #expect(try await store.accounts.tokens(within: .county("430524")) == tokensBefore)
+            #expect(try await AuditLog.verify(store.database).brokenAt == nil)
+        }
+    }
+
+    static func object(_ store: Store, building: String) async throws -> Object {
+        let grid = String(building.prefix(15)), number = Int(building.suffix(3))!
+        let row = try await store.database.reader.raw("""
+            SELECT r.id FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+            WHERE g.code = \(bind: grid) AND b.number = \(bind: number) AND r.phone_sealed IS NOT NULL ORDER BY r.id LIMIT 1
+            """).first()
+        let id = try row!.decode(column: "id", as: Int64.self)
+        try await store.database.transaction { db in
+            try await db.raw("DELETE FROM resident_tags WHERE resident_id = \(bind: id) AND tag = 'low_income'").run()
+            try await db.raw("INSERT INTO resident_tags (resident_id, tag) VALUES (\(bind: id), 'low_income')").run()
+        }
+        return Object(building: building, resident: id)
+    }
+}
