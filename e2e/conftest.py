@@ -13,6 +13,7 @@ from playwright.sync_api import sync_playwright
 BIN = os.environ.get("GRIDWORK_BIN") or str(Path(__file__).resolve().parent.parent / ".build/debug/gridwork")
 OUT = Path(__file__).resolve().parent / "out"
 PHONE = {"width": 390, "height": 844}
+DEMO_PASSWORD = "e2e-demo-2026"
 
 
 def free_port() -> int:
@@ -47,7 +48,7 @@ def server():
     work = tempfile.mkdtemp(prefix="gridwork-e2e-")
     port = free_port()
     log = open(os.path.join(work, "serve.log"), "w")
-    proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--demo-profile", "sample"], cwd=work,
+    proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--demo-profile", "sample", "--demo-password", DEMO_PASSWORD], cwd=work,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

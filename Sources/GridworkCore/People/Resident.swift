@@ -33,8 +33,8 @@ public enum Relation: String, Codable, Sendable, CaseIterable {
         switch self {
         case .head: "户主"
         case .spouse: "配偶"
-        case .son: "子"
-        case .daughter: "女"
+        case .son: "儿子"
+        case .daughter: "女儿"
         case .father: "父亲"
         case .mother: "母亲"
         case .grandson: "孙子"
