@@ -30,23 +30,9 @@ struct DatabaseOptions: ParsableArguments {
         return .defaultSQLite
     }
 
-    func openStore() async throws -> Store {
-        try await Store.open(try location(), keyFile: keyFile)
-    }
-
     /// Opens the store, runs `body`, closes the store; any failure becomes one line and exit code 1.
     func withStore<R>(_ body: (Store) async throws -> R) async throws -> R {
-        try await oneLineFailure {
-            let store = try await openStore()
-            do {
-                let result = try await body(store)
-                try await store.close()
-                return result
-            } catch {
-                try? await store.close()
-                throw error
-            }
-        }
+        try await oneLineFailure { try await Store.using(try location(), keyFile: keyFile, body) }
     }
 }
 

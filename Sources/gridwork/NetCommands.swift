@@ -23,7 +23,7 @@ struct Building: AsyncParsableCommand {
         func run() async throws {
             let from = try parseCode(building, name: "building")
             let grid = try parseCode(to, name: "--to")
-            let moved = try await database.withStore { store in try await store.net.moveBuilding(from, to: grid) }
+            let moved = try await database.withStore { store in try await store.net.moveBuilding(from, to: grid, actor: .commandLine) }
             print("楼栋已移至网格 (moved): \(from) → \(moved)")
         }
     }

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "gridwork")
         logger.logLevel = .info
-        let store = try await oneLineFailure { try await database.openStore() }
+        let store = try await oneLineFailure { try await Store.open(try database.location(), keyFile: database.keyFile) }
         do {
             // Only the embedded default seeds itself; a PostgreSQL county is loaded on purpose.
             if !noSeed, store.database.kind == .sqlite, try await store.net.isEmpty() {

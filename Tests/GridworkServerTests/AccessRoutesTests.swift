@@ -141,6 +141,30 @@ import Testing
         }
     }
 
+    @Test func oversizedMalformedAndForgedRequestsAreRefused() async throws {
+        try await withApp { client, _, store in
+            let form = try await client.get("/login")
+            let anonymous = try #require(form.cookie("gw_csrf"))
+            let huge = try await client.send("/login", method: .post, headers: [.cookie: "gw_csrf=\(anonymous)"],
+                                             body: "_csrf=\(anonymous)&login=" + String(repeating: "a", count: 70_000))
+            #expect(huge.status == .contentTooLarge)
+            let worker = try await client.login("gw430524001001001")
+            let malformed = try await client.send("/api/v1/residents/1/unmask", method: .post, as: worker,
+                                                  headers: [.init("X-CSRF-Token")!: worker.csrf], body: "{field:", contentType: "application/json")
+            #expect(malformed.status == .badRequest)
+            let badField = try await client.send("/api/v1/residents/1/unmask", method: .post, as: worker,
+                                                 headers: [.init("X-CSRF-Token")!: worker.csrf], body: #"{"field":"name"}"#, contentType: "application/json")
+            #expect(badField.status == .badRequest)
+            #expect(((badField.json as? [String: Any])?["error"] as? [String: Any])?["code"] as? String == "invalid_field")
+            let forged = try await client.get("/api/v1/buildings/430524001001001001/residents", headers: [.authorization: "Bearer gw_forged"])
+            #expect(forged.status == .unauthorized)
+            let forgedCookie = try await client.get("/api/v1/buildings/430524001001001001/residents", headers: [.cookie: "gw_session=forged"])
+            #expect(forgedCookie.status == .unauthorized)
+            #expect(try await AuditLog.search(store.database, query: "token.rejected").count == 1)
+            #expect(try await AuditLog.search(store.database, query: "resident.unmask").isEmpty)
+        }
+    }
+
     @Test func theAuditPageShowsUnmasksAndTheChain() async throws {
         try await withApp { client, _ in
             let worker = try await client.login("gw430524001001001")

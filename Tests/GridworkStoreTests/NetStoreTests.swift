@@ -71,7 +71,7 @@ import Testing
             let fromBefore = try await store.net.region(from).region.counts
             let toBefore = try await store.net.region(to).region.counts
             // act
-            let newCode = try await store.net.moveBuilding(from.child(1), to: to)
+            let newCode = try await store.net.moveBuilding(from.child(1), to: to, actor: .commandLine)
             // check
             #expect(newCode.parent == to)
             let after = try await store.net.building(newCode)
@@ -84,14 +84,15 @@ import Testing
             #expect(fromAfter.buildings == fromBefore.buildings - 1)
             #expect(toAfter.residents == toBefore.residents + before.building.residents)
             await #expect(throws: StoreError.self) { _ = try await store.net.building(from.child(1)) }
+            #expect(try await AuditLog.search(store.database, query: "building:\(from.child(1))").first?.action == "building.move")
         }
     }
 
     @Test func movingToSomethingThatIsNotAGridChangesNothing() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
             let building = try RegionCode("430524001001001001")
-            await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001")) }
-            await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001099")) }
+            await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001"), actor: .commandLine) }
+            await #expect(throws: StoreError.self) { _ = try await store.net.moveBuilding(building, to: try RegionCode("430524001001099"), actor: .commandLine) }
             #expect(try await store.net.building(building).building.code == building)
         }
     }

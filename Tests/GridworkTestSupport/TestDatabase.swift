@@ -28,16 +28,7 @@ public enum TestDatabase {
     /// Runs `body` with a store of its own, seeded with the sample demo unless `seeded` is false,
     /// and closes it afterwards whatever happens.
     public static func withStore<R>(seeded: Bool = true, _ body: (Store) async throws -> R) async throws -> R {
-        let location = try await templates.fresh(seeded: seeded)
-        let store = try await Store.open(location, environment: environment)
-        do {
-            let result = try await body(store)
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        try await Store.using(try await templates.fresh(seeded: seeded), environment: environment, body)
     }
 
     /// An empty folder for one test's files.
@@ -74,13 +65,12 @@ actor Templates {
         } else {
             location = .sqlite(path: TestDatabase.scratchDirectory().appendingPathComponent("\(name).sqlite").path)
         }
-        let store = try await Store.open(location, environment: TestDatabase.environment)
-        do {
-            if seeded { try await DemoSeeder.seed(into: store, options: TestDatabase.demo) }
-            try await store.close()
-        } catch {
-            try? await store.close()
-            throw error
+        if seeded {
+            try await Store.using(location, environment: TestDatabase.environment) { store in
+                try await DemoSeeder.seed(into: store, options: TestDatabase.demo)
+            }
+        } else {
+            try await Store.using(location, environment: TestDatabase.environment) { _ in }
         }
         return location
     }

@@ -19,6 +19,7 @@ struct Authenticate: RouterMiddleware {
         } else if request.uri.path.hasPrefix("/api/"), let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
             let token = String(header.dropFirst("Bearer ".count))
             guard let grant = try await store.accounts.grant(forToken: token) else {
+                try await store.audit(actor: context.actor, action: "token.rejected", target: request.uri.path)
                 throw AppError(status: .unauthorized, code: "bad_token", message: "接口令牌无效或已吊销 (the API token is unknown or revoked)")
             }
             context.grant = grant

@@ -162,12 +162,19 @@ struct BuildingPage: PageView {
     }
 }
 
-extension CivilDate {
-    /// Today in Asia/Shanghai, where the county is.
-    static func today() -> CivilDate {
+extension Calendar {
+    /// Times are stored in UTC and shown in Asia/Shanghai, where the county is.
+    static let shanghai: Calendar = {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        let c = calendar.dateComponents([.year, .month, .day], from: Date())
+        return calendar
+    }()
+}
+
+extension CivilDate {
+    /// Today in Asia/Shanghai.
+    static func today() -> CivilDate {
+        let c = Calendar.shanghai.dateComponents([.year, .month, .day], from: Date())
         return CivilDate(year: c.year!, month: c.month!, day: c.day!)!
     }
 }

@@ -38,4 +38,19 @@ public struct Store: Sendable {
     }
 
     public func close() async throws { try await database.close() }
+
+    /// Opens the store, runs `body` and closes the store whether or not `body` throws.
+    public static func using<R>(_ location: DatabaseLocation, keyFile: String? = nil,
+                                environment: [String: String] = ProcessInfo.processInfo.environment,
+                                _ body: (Store) async throws -> R) async throws -> R {
+        let store = try await open(location, keyFile: keyFile, environment: environment)
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
 }

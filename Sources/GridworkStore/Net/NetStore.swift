@@ -115,7 +115,7 @@ public struct NetStore: Sendable {
     /// building takes the next free number there; its households, residents
     /// and building head hang on the building's id, so they move with it.
     /// Returns the building's new code.
-    public func moveBuilding(_ code: RegionCode, to gridCode: RegionCode) async throws -> RegionCode {
+    public func moveBuilding(_ code: RegionCode, to gridCode: RegionCode, actor: Actor) async throws -> RegionCode {
         guard code.level == .building else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
         guard gridCode.level == .grid else {
             throw StoreError.invalid(field: "grid", reason: "目标必须是网格代码(15位) (target must be a 15-digit grid code)")
@@ -133,7 +133,10 @@ public struct NetStore: Sendable {
             guard next <= 999 else { throw StoreError.conflict("网格\(gridCode)已满999栋 (grid is full)") }
             try await db.update("buildings").set("grid_id", to: targetID).set("number", to: next)
                 .where("id", .equal, id).run()
-            return gridCode.child(next)
+            let moved = gridCode.child(next)
+            try await AuditLog.append(db, kind: database.kind, actor: actor, action: "building.move",
+                                      target: "building:\(code)", detail: "→ \(moved)")
+            return moved
         }
     }
 
