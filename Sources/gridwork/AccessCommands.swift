@@ -25,7 +25,7 @@ struct User: AsyncParsableCommand {
             guard passwordStdin else { throw ValidationError("请用 --password-stdin 提供密码 (pass the password on stdin with --password-stdin)") }
             let code = try parseCode(scope, name: "--scope")
             let password = readPassword()
-            try await database.withStore { store in
+            _ = try await database.withStore { store in
                 try await store.accounts.addUser(login: login, name: name ?? login, role: role, scope: code,
                                                  department: department, password: password, actor: .commandLine)
             }

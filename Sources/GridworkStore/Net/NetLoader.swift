@@ -71,7 +71,7 @@ public final class NetLoader {
 
     private func startIDs() async throws {
         for t in tables where t.columns.first == "id" {
-            let n = try await db.raw(SQLQueryString("SELECT COALESCE(MAX(id), 0) AS n FROM \(t.name)")).first()!
+            let n = try await db.raw("SELECT COALESCE(MAX(id), 0) AS n FROM \(unsafeRaw: t.name)").first()!
                 .decode(column: "n", as: Int64.self)
             nextID[t.name] = n + 1
         }
@@ -165,7 +165,7 @@ public final class NetLoader {
         if kind == .postgres {
             // Ids were assigned here; move each identity sequence past them.
             for t in tables where t.columns.first == "id" {
-                try await db.raw(SQLQueryString("SELECT setval(pg_get_serial_sequence('\(t.name)', 'id'), GREATEST((SELECT MAX(id) FROM \(t.name)), 1))")).run()
+                try await db.raw("SELECT setval(pg_get_serial_sequence(\(bind: t.name), 'id'), GREATEST((SELECT MAX(id) FROM \(unsafeRaw: t.name)), 1))").run()
             }
         }
     }
