@@ -9,6 +9,8 @@ public struct DemoOptions: Sendable {
     public var referenceYear: Int
     /// The password of every demo account; nil makes no accounts.
     public var demoPassword: String?
+    /// False builds the net, its dwellings, staff and accounts but no residents (to import them).
+    public var withResidents = true
 
     public init(profile: DemoProfile = .longhui, residents: Int? = nil, seed: UInt64 = 430524, referenceYear: Int = 2026,
                 demoPassword: String? = nil) {
@@ -152,8 +154,11 @@ struct Generator {
                 }
                 let householdID = try await loader.addHousehold(buildingID: buildingID, number: h, unit: unit, floor: floor, room: room)
                 let home = address + room
-                for person in people.household(size: DemoSeeder.householdSizes.pick(&rng), address: home,
-                                               minority: place.township.minority, elsewhere: registeredElsewhere()) {
+                // Draw the household's shape even without residents, so the net is the same either way.
+                let size = DemoSeeder.householdSizes.pick(&rng)
+                let elsewhere = registeredElsewhere()
+                guard options.withResidents else { continue }
+                for person in people.household(size: size, address: home, minority: place.township.minority, elsewhere: elsewhere) {
                     try await loader.addResident(person, householdID: householdID, buildingID: buildingID)
                 }
             }

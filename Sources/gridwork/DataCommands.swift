@@ -41,6 +41,9 @@ struct Seed: AsyncParsableCommand {
     @Option(help: "Password of every demo account (default: generated and printed once).")
     var demoPassword: String?
 
+    @Flag(help: "Build the net, its dwellings, staff and accounts, but no residents (to import them).")
+    var netOnly = false
+
     func validate() throws {
         let options = DemoOptions(profile: profile, residents: residents, seed: seed, demoPassword: demoPassword)
         if let problem = options.problem { throw ValidationError(problem) }
@@ -48,8 +51,9 @@ struct Seed: AsyncParsableCommand {
 
     func run() async throws {
         try await database.withStore { store in
-            let options = DemoOptions(profile: profile, residents: residents, seed: seed,
+            var options = DemoOptions(profile: profile, residents: residents, seed: seed,
                                       demoPassword: demoPassword ?? DemoAccounts.generatePassword())
+            options.withResidents = !netOnly
             let clock = ContinuousClock.now
             try await seedWithProgress(store: store, options: options)
             let stats = try await store.net.stats()

@@ -162,23 +162,6 @@ struct BuildingPage: PageView {
     }
 }
 
-extension Calendar {
-    /// Times are stored in UTC and shown in Asia/Shanghai, where the county is.
-    static let shanghai: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        return calendar
-    }()
-}
-
-extension CivilDate {
-    /// Today in Asia/Shanghai.
-    static func today() -> CivilDate {
-        let c = Calendar.shanghai.dateComponents([.year, .month, .day], from: Date())
-        return CivilDate(year: c.year!, month: c.month!, day: c.day!)!
-    }
-}
-
 func crumbViews(_ path: [RegionRef], then leaf: (href: String, name: String)? = nil) -> [CrumbView] {
     let links = path.map { (href: $0.level == .county ? "/" : "/net/\($0.code)", name: $0.name) } + (leaf.map { [$0] } ?? [])
     return links.enumerated().map { i, l in CrumbView(href: l.href, name: l.name, last: i == links.count - 1) }

@@ -24,6 +24,7 @@ public enum Migrations {
     public static let all: [any Migration] = [
         CreateNet(),
         CreateAccess(),
+        CreateRegistryHistory(),
     ]
 
     /// Applies what is pending; safe when several processes start at once
