@@ -67,7 +67,10 @@ let package = Package(
             path: "Tests/GridworkTestSupport"
         ),
         .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"]),
-        .testTarget(name: "GridworkStoreTests", dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport"]),
+        .testTarget(
+            name: "GridworkStoreTests",
+            dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "GridworkDemoTests", dependencies: ["GridworkDemo", "GridworkTestSupport"]),
         .testTarget(
             name: "GridworkServerTests",

@@ -68,6 +68,8 @@ extension String {
     }
 
     func trimmingWhitespace() -> String {
+        // Most cells need nothing trimmed; checking the ends is far cheaper than copying.
+        if let f = first, let l = last, !f.isWhitespace, !l.isWhitespace { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

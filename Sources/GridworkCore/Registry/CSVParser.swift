@@ -2,7 +2,8 @@
 /// held whole. Quoted fields may hold commas, doubled quotes and newlines,
 /// also across pieces.
 public struct CSVParser: Sendable {
-    private var field: [Character] = []
+    // Works on UTF-8 bytes: the quote, comma, CR and LF never occur inside a multi-byte character.
+    private var field: [UInt8] = []
     private var record: [String] = []
     private var inQuotes = false
     private var quoteJustClosed = false
@@ -15,29 +16,29 @@ public struct CSVParser: Sendable {
     /// Feeds the next piece of text; returns the records it completed.
     public mutating func feed(_ text: Substring) -> [[String]] {
         var out: [[String]] = []
-        for c in text {
+        for byte in text.utf8 {
             if inQuotes {
-                if c == "\"" { inQuotes = false; quoteJustClosed = true } else { field.append(c) }
+                if byte == 0x22 { inQuotes = false; quoteJustClosed = true } else { field.append(byte) }
                 continue
             }
-            switch c {
-            case "\"":
-                if quoteJustClosed { field.append("\""); inQuotes = true; quoteJustClosed = false }
+            switch byte {
+            case 0x22: // "
+                if quoteJustClosed { field.append(byte); inQuotes = true; quoteJustClosed = false }
                 else if !fieldStarted { inQuotes = true; fieldStarted = true }
-                else { field.append(c) }
-            case ",":
+                else { field.append(byte) }
+                continue
+            case 0x2C: // ,
                 endField()
-            case "\n", "\r\n":
+            case 0x0A: // LF (a CR before it is dropped below)
                 endField()
                 if let r = endRecord() { out.append(r) }
-            case "\r":
+            case 0x0D:
                 break
             default:
-                quoteJustClosed = false
                 fieldStarted = true
-                field.append(c)
+                field.append(byte)
             }
-            if c != "\"" { quoteJustClosed = false }
+            quoteJustClosed = false
         }
         return out
     }
@@ -55,7 +56,7 @@ public struct CSVParser: Sendable {
     }
 
     private mutating func endField() {
-        record.append(String(field))
+        record.append(String(decoding: field, as: UTF8.self))
         field.removeAll(keepingCapacity: true)
         fieldStarted = false
         quoteJustClosed = false

@@ -92,10 +92,16 @@ public enum ResidentRowValidator {
     /// Checks one row. `county` is the county this database serves; `today` bounds birth dates.
     public static func validate(_ v: [ImportColumn: String], county: RegionCode, today: CivilDate) -> Result<ImportedResident, RowProblems> {
         var problems: [RowProblem] = []
-        func text(_ c: ImportColumn) -> String { (v[c] ?? "").trimmingWhitespace() }
-        for c in ImportColumn.allCases where SpreadsheetSafety.looksLikeFormula(text(c)) && !(c == .phone && text(c).hasPrefix("+86")) {
-            problems.append(RowProblem(c, "内容以公式符号开头,疑似表格公式 (looks like a spreadsheet formula)"))
+        // Trimmed once: a million rows call text(_:) many times each.
+        var trimmed: [ImportColumn: String] = [:]
+        for (c, value) in v {
+            let t = value.trimmingWhitespace()
+            trimmed[c] = t
+            if SpreadsheetSafety.looksLikeFormula(t), !(c == .phone && t.hasPrefix("+86")) {
+                problems.append(RowProblem(c, "内容以公式符号开头,疑似表格公式 (looks like a spreadsheet formula)"))
+            }
         }
+        func text(_ c: ImportColumn) -> String { trimmed[c] ?? "" }
         let name = text(.name)
         if name.isEmpty { problems.append(RowProblem(.name, "姓名不能为空 (name is required)")) }
         else if name.count > 30 { problems.append(RowProblem(.name, "姓名超过30个字 (name longer than 30 characters)")) }

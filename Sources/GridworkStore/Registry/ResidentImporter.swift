@@ -21,7 +21,7 @@ public struct ImportReport: Sendable, Equatable {
 
 public struct ImportOptions: Sendable {
     public var dryRun = false
-    public var batchSize = 2_000
+    public var batchSize = 5_000
     /// Where to write the rows that need attention (default: beside the file, `….report.csv`).
     public var reportPath: String?
     /// The mapping step: header text → column, for headers not recognised.
@@ -92,27 +92,41 @@ public struct ResidentImporter: Sendable {
         var batch: [Row] = []
         var rowNumber = 1 // the header is row 1, as in Excel
 
+        // One batch is written while the next is prepared; batches land in file order.
+        var writing: Task<Void, any Error>?
+        let store = store, login = actor.login
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            try await process(batch, county: county, net: net, seen: &seen, options: options, runID: runID,
-                              skipThrough: resumeAfter, actor: actor, report: &report, reportWriter: &reportWriter)
+            let prepared = try await prepare(batch, county: county, net: net, seen: &seen, options: options, skipThrough: resumeAfter,
+                                             report: &report, reportWriter: &reportWriter)
             batch.removeAll(keepingCapacity: true)
+            try await writing?.value
+            if let prepared {
+                writing = Task { try await Self.write(prepared, store: store, runID: runID, actor: login) }
+            }
             progress(file.bytesRead, file.size, report.rows)
         }
 
-        var pendingRecords = queued
-        while true {
-            for cells in pendingRecords {
-                rowNumber += 1
-                var values: [ImportColumn: String] = [:]
-                for (i, column) in map.columns where i < cells.count { values[column] = cells[i] }
-                batch.append(Row(number: rowNumber, cells: cells, values: values))
-                if batch.count >= options.batchSize { try await flush() }
+        do {
+            var pendingRecords = queued
+            while true {
+                for cells in pendingRecords {
+                    rowNumber += 1
+                    var values: [ImportColumn: String] = [:]
+                    for (i, column) in map.columns where i < cells.count { values[column] = cells[i] }
+                    batch.append(Row(number: rowNumber, cells: cells, values: values))
+                    if batch.count >= options.batchSize { try await flush() }
+                }
+                guard let next = try file.next() else { break }
+                pendingRecords = next
             }
-            guard let next = try file.next() else { break }
-            pendingRecords = next
+            try await flush()
+            try await writing?.value
+        } catch {
+            // Never leave a batch being written behind a failure: it lands or rolls back first.
+            _ = try? await writing?.value
+            throw error
         }
-        try await flush()
         if !options.dryRun { try await finishRun(runID) }
         report.reportFile = try reportWriter.close()
         return report
@@ -124,31 +138,72 @@ public struct ResidentImporter: Sendable {
 
     // MARK: one batch
 
-    private func process(_ rows: [Row], county: RegionCode, net: NetIndex, seen: inout [UInt64: Int], options: ImportOptions,
-                         runID: Int64, skipThrough: Int, actor: Actor, report: inout ImportReport, reportWriter: inout ReportWriter) async throws {
+    /// A row checked and sealed off the database path.
+    private struct Checked: Sendable {
+        let row: Row
+        let result: Result<(person: ImportedResident, index: String, sealedID: String, sealedPhone: String?, phoneIndex: String?), RowProblems>
+    }
+
+    /// What one batch will write, prepared while the previous batch is written.
+    private struct Prepared: Sendable {
+        var residents: [[any Encodable & Sendable]] = []
+        var tags: [[String]] = []
+        var updates: [(id: Int64, changes: [Change], tags: [ResidentTag]?)] = []
+        var lastRow = 0
+        var created = 0
+        var updated = 0
+        var rejected = 0
+    }
+
+    /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
+    private func prepare(_ rows: [Row], county: RegionCode, net: NetIndex, seen: inout [UInt64: Int], options: ImportOptions,
+                         skipThrough: Int, report: inout ImportReport, reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
-        var accepted: [(row: Row, person: ImportedResident, index: String, household: Int64, building: Int64, address: String)] = []
+        let today = options.today
+        // Checking and sealing are pure: split them over the cores.
+        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let size = (rows.count + parts - 1) / parts
+        let checked: [Checked] = try await withThrowingTaskGroup(of: (Int, [Checked]).self) { group in
+            for part in 0..<parts where part * size < rows.count {
+                let slice = Array(rows[(part * size)..<min(rows.count, (part + 1) * size)])
+                group.addTask {
+                    (part, slice.map { row in
+                        Checked(row: row, result: ResidentRowValidator.validate(row.values, county: county, today: today).map { p in
+                            (p, sealer.blindIndex(p.citizenID.value), sealer.seal(p.citizenID.value),
+                             p.phone.map { sealer.seal($0.value) }, p.phone.map { sealer.blindIndex($0.value) })
+                        })
+                    })
+                }
+            }
+            var out = [[Checked]](repeating: [], count: parts)
+            for try await (part, list) in group { out[part] = list }
+            return out.flatMap { $0 }
+        }
+
+        typealias Accepted = (row: Row, person: ImportedResident, index: String, sealedID: String, sealedPhone: String?, phoneIndex: String?,
+                              household: Int64, building: Int64, address: String)
+        var accepted: [Accepted] = []
         var rejected: [(Row, [RowProblem])] = []
-        for row in rows {
-            switch ResidentRowValidator.validate(row.values, county: county, today: options.today) {
-            case .failure(let problems): rejected.append((row, problems.list))
-            case .success(let person):
-                let index = sealer.blindIndex(person.citizenID.value)
-                let key = UInt64(index.prefix(16), radix: 16)!
+        for c in checked {
+            switch c.result {
+            case .failure(let problems): rejected.append((c.row, problems.list))
+            case .success(let v):
+                let key = UInt64(v.index.prefix(16), radix: 16)!
                 if let first = seen[key] {
-                    rejected.append((row, [RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")]))
+                    rejected.append((c.row, [RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")]))
                     continue
                 }
-                seen[key] = row.number
-                guard let building = net.buildings[person.building.value] else {
-                    rejected.append((row, [RowProblem(.building, "楼栋\(person.building)在本县的网格中不存在 (no such building in the net)")]))
+                seen[key] = c.row.number
+                guard let building = net.buildings[v.person.building.value] else {
+                    rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)在本县的网格中不存在 (no such building in the net)")]))
                     continue
                 }
-                guard let household = net.households[building.id]?[person.room] else {
-                    rejected.append((row, [RowProblem(.room, "房号“\(person.room)”在楼栋\(person.building)中不存在 (no such dwelling in the building)")]))
+                guard let household = net.households[building.id]?[v.person.room] else {
+                    rejected.append((c.row, [RowProblem(.room, "房号“\(v.person.room)”在楼栋\(v.person.building)中不存在 (no such dwelling in the building)")]))
                     continue
                 }
-                accepted.append((row, person, index, household, building.id, building.address + person.room))
+                accepted.append((c.row, v.person, v.index, v.sealedID, v.sealedPhone, v.phoneIndex, household, building.id,
+                                 building.address + v.person.room))
             }
         }
         // Rows an interrupted run already wrote are checked (for duplicates) but not written again.
@@ -157,69 +212,72 @@ public struct ResidentImporter: Sendable {
         report.rows += rows.filter { $0.number > skipThrough }.count
         report.rejected += freshRejected.count
         for (row, problems) in freshRejected { try reportWriter.add(row: row.number, problems: problems, cells: row.cells) }
-        guard let lastRow = rows.last?.number, lastRow > skipThrough else { return }
+        guard let lastRow = rows.last?.number, lastRow > skipThrough else { return nil }
 
         let existing = try await lookUp(fresh.map(\.index))
-        let kind = store.database.kind
-        let source = "import:\(runID)"
-        var outcome = (created: 0, updated: 0, unchanged: 0, conflicts: [(Int, RowProblem, [String])]())
+        var prepared = Prepared(lastRow: lastRow, rejected: freshRejected.count)
         for item in fresh {
-            guard let old = existing[item.index] else { outcome.created += 1; continue }
-            let changes = Self.changes(old: old, new: item.person, household: item.household, building: item.building,
-                                       address: item.address, sealer: sealer)
-            if changes.isEmpty { outcome.unchanged += 1 } else { outcome.updated += 1 }
-            if item.person.name != old.name {
-                outcome.conflicts.append((item.row.number, RowProblem(.name, "与登记信息不同:原“\(old.name)”,现“\(item.person.name)”,已按文件更新 (differs from the registry; updated)"), item.row.cells))
+            let p = item.person
+            guard let old = existing[item.index] else {
+                prepared.created += 1
+                prepared.residents.append([item.household, item.building, p.name, p.citizenID.sex.rawValue, p.citizenID.birthDate.iso,
+                                           p.ethnicity ?? "未填写", (p.relation ?? .other).rawValue, item.sealedID, item.index, p.citizenID.masked,
+                                           item.sealedPhone, item.phoneIndex, p.phone?.masked,
+                                           p.address ?? item.address, p.registeredAddress ?? p.address ?? item.address])
+                prepared.tags.append((p.tags ?? []).map(\.rawValue))
+                continue
+            }
+            let changes = Self.changes(old: old, new: p, household: item.household, building: item.building, address: item.address, sealer: sealer)
+            if changes.isEmpty { report.unchanged += 1 } else {
+                prepared.updated += 1
+                prepared.updates.append((old.id, changes, changes.contains { $0.field == "tags" } ? p.tags : nil))
+            }
+            if p.name != old.name {
+                report.conflicts += 1
+                try reportWriter.add(row: item.row.number, problems: [RowProblem(.name, "与登记信息不同:原“\(old.name)”,现“\(p.name)”,已按文件更新 (differs from the registry; updated)")],
+                                     cells: item.row.cells)
             }
         }
-        report.created += outcome.created
-        report.updated += outcome.updated
-        report.unchanged += outcome.unchanged
-        report.conflicts += outcome.conflicts.count
-        for (number, problem, cells) in outcome.conflicts { try reportWriter.add(row: number, problems: [problem], cells: cells) }
-        if options.dryRun { return }
+        report.created += prepared.created
+        report.updated += prepared.updated
+        return options.dryRun ? nil : prepared
+    }
 
-        let created = outcome.created, updated = outcome.updated, rejectedCount = freshRejected.count
-        let actorLogin = actor.login
+    /// Writes one prepared batch and the run's progress in one transaction.
+    private static func write(_ prepared: Prepared, store: Store, runID: Int64, actor: String) async throws {
+        let kind = store.database.kind
+        let source = "import:\(runID)"
         try await store.database.transaction { db in
-            let newOnes = fresh.filter { existing[$0.index] == nil }
-            let ids = try await Self.reserveIDs(db, kind: kind, count: newOnes.count)
+            let ids = try await reserveIDs(db, kind: kind, count: prepared.residents.count)
+            let now = Timestamp.now()
             var residentRows: [[any Encodable & Sendable]] = []
             var tagRows: [[any Encodable & Sendable]] = []
             var eventRows: [[any Encodable & Sendable]] = []
-            let now = Timestamp.now()
-            for (item, id) in zip(newOnes, ids) {
-                let p = item.person
-                residentRows.append([id, item.household, item.building, p.name, p.citizenID.sex.rawValue, p.citizenID.birthDate.iso,
-                                     p.ethnicity ?? "未填写", (p.relation ?? .other).rawValue,
-                                     sealer.seal(p.citizenID.value), item.index, p.citizenID.masked,
-                                     p.phone.map { sealer.seal($0.value) }, p.phone.map { sealer.blindIndex($0.value) }, p.phone?.masked,
-                                     p.address ?? item.address, p.registeredAddress ?? p.address ?? item.address])
-                for tag in p.tags ?? [] { tagRows.append([id, tag.rawValue]) }
-                eventRows.append([id, now, "created", nil as String?, nil as String?, nil as String?, source, actorLogin])
+            residentRows.reserveCapacity(ids.count)
+            for (i, id) in ids.enumerated() {
+                residentRows.append([id] + prepared.residents[i])
+                for tag in prepared.tags[i] { tagRows.append([id, tag]) }
+                eventRows.append([id, now, "created", nil as String?, nil as String?, nil as String?, source, actor])
             }
-            try await BulkInsert.rows(db, kind: kind, table: "residents", columns: Self.residentColumns, residentRows)
-            for item in fresh {
-                guard let old = existing[item.index] else { continue }
-                let changes = Self.changes(old: old, new: item.person, household: item.household, building: item.building,
-                                           address: item.address, sealer: sealer)
-                if changes.contains(where: { !$0.set.isEmpty }) {
+            try await BulkInsert.rows(db, kind: kind, table: "residents", columns: residentColumns, residentRows)
+            for u in prepared.updates {
+                if u.changes.contains(where: { !$0.set.isEmpty }) {
                     let update = db.update("residents")
-                    for c in changes { for (column, value) in c.set { update.set(SQLIdentifier(column), to: SQLBind(value)) } }
-                    try await update.where("id", .equal, old.id).run()
+                    for c in u.changes { for (column, value) in c.set { update.set(SQLIdentifier(column), to: SQLBind(value)) } }
+                    try await update.where("id", .equal, u.id).run()
                 }
-                for c in changes { eventRows.append([old.id, now, "updated", c.field, c.old, c.new, source, actorLogin]) }
-                if let tags = item.person.tags, changes.contains(where: { $0.field == "tags" }) {
-                    try await db.delete(from: "resident_tags").where("resident_id", .equal, old.id).run()
-                    for tag in tags { tagRows.append([old.id, tag.rawValue]) }
+                for c in u.changes { eventRows.append([u.id, now, "updated", c.field, c.old, c.new, source, actor]) }
+                if let tags = u.tags {
+                    try await db.delete(from: "resident_tags").where("resident_id", .equal, u.id).run()
+                    for tag in tags { tagRows.append([u.id, tag.rawValue]) }
                 }
             }
             try await BulkInsert.rows(db, kind: kind, table: "resident_tags", columns: ["resident_id", "tag"], tagRows)
             try await BulkInsert.rows(db, kind: kind, table: "resident_events",
                                       columns: ["resident_id", "at", "kind", "field", "old_value", "new_value", "source", "actor"], eventRows)
             try await db.raw("""
-                UPDATE import_runs SET rows_done = \(bind: lastRow), created = created + \(bind: created),
-                    updated = updated + \(bind: updated), rejected = rejected + \(bind: rejectedCount)
+                UPDATE import_runs SET rows_done = \(bind: prepared.lastRow), created = created + \(bind: prepared.created),
+                    updated = updated + \(bind: prepared.updated), rejected = rejected + \(bind: prepared.rejected)
                 WHERE id = \(bind: runID)
                 """).run()
         }

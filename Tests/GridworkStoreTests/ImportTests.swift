@@ -1,0 +1,190 @@
+import Foundation
+import GridworkCore
+import GridworkStore
+import GridworkTestSupport
+import SQLKit
+import Testing
+
+@Suite struct ImportTests {
+    static let header = "姓名,公民身份号码,性别,联系电话,楼栋,单元,房号,人员类别"
+    static let building = "430524001001001001"
+
+    /// A new person (not in the sample) born in 1936, with sequence `n`.
+    static func newID(_ n: Int, sex: Sex = .male) -> String {
+        CitizenID(region: "430524", birth: CivilDate(year: 1936, month: 3, day: 3)!, sequence: sex == .male ? 2 * n + 1 : 2 * n + 2, sex: sex).value
+    }
+
+    static func write(_ lines: [String], encoding: String.Encoding = .utf8, bom: Bool = false) -> String {
+        let path = TestDatabase.scratchDirectory().appendingPathComponent("residents.csv").path
+        var data = bom ? Data([0xEF, 0xBB, 0xBF]) : Data()
+        data.append(lines.joined(separator: "\r\n").data(using: encoding)!)
+        FileManager.default.createFile(atPath: path, contents: data)
+        return path
+    }
+
+    static func count(_ store: Store) async throws -> Int { try await store.net.stats().residents }
+
+    static var options: ImportOptions {
+        var o = ImportOptions()
+        o.today = CivilDate(year: 2026, month: 11, day: 29)!
+        return o
+    }
+
+    @Test func goodRowsGoInAndEveryBadRowGetsItsReason() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let before = try await Self.count(store)
+            let file = Self.write([
+                Self.header,
+                "张老大,\(Self.newID(401)),男,13812342151,\(Self.building),1,101,独居老人",   // 2 good
+                "李二,\(Self.newID(402, sex: .female)),女,,\(Self.building),1,102,",          // 3 good
+                "王三,430524193603030012,男,,\(Self.building),1,101,",                       // 4 wrong check character
+                "赵四,\(Self.newID(403)),女,,\(Self.building),1,101,",                        // 5 sex disagrees
+                "钱五,\(Self.newID(404)),男,,430524001001001999,1,101,",                      // 6 unknown building
+                "孙六,\(Self.newID(405)),男,,110105001001001001,1,101,",                      // 7 another county
+                "周七,\(Self.newID(406)),男,,\(Self.building),9,909,",                        // 8 unknown dwelling
+                "=HYPERLINK(\"http://x\"),\(Self.newID(407)),男,,\(Self.building),1,101,",   // 9 formula
+                "张老大,\(Self.newID(401)),男,,\(Self.building),1,101,",                      // 10 duplicate of row 2
+                "吴八,430524203601010019,男,,\(Self.building),1,101,",                       // 11 born in the future
+            ])
+            let report = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(report.rows == 10 && report.created == 2 && report.rejected == 8)
+            #expect(try await Self.count(store) == before + 2)
+            let text = try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8)
+            for (row, reason) in [(4, "校验码"), (5, "性别"), (6, "不存在"), (7, "不属于本县"), (8, "房号"), (9, "公式"), (10, "与第2行"), (11, "晚于今天")] {
+                #expect(text.contains("\(row),") && text.contains(reason), "row \(row): \(reason)")
+            }
+            // The formula comes back neutralised, not live.
+            #expect(text.contains("\"'=HYPERLINK("))
+            // Sealed like every other resident, and tagged.
+            let worker = Viewer(userID: 0, login: "t", role: .gridWorker, scope: try RegionCode("430524001001001"))
+            let list = try await store.residents.residents(inBuilding: try RegionCode(Self.building), viewer: worker)
+            let added = try #require(list.first { $0.name == "张老大" })
+            #expect(added.tags == [.elderlyAlone])
+            #expect(try await store.residents.unmask(.citizenID, of: added.id, viewer: worker, address: "t") == Self.newID(401))
+        }
+    }
+
+    @Test func aKnownPersonIsUpdatedWithHistoryNotDuplicated() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let row = try await store.database.reader.raw("""
+                SELECT r.id, r.name, r.id_sealed, r.phone_masked, h.room FROM residents r JOIN households h ON h.id = r.household_id
+                WHERE r.building_id = (SELECT MIN(id) FROM buildings) AND r.phone_sealed IS NOT NULL ORDER BY r.id LIMIT 1
+                """).first()!
+            let id = try store.sealer.open(try row.decode(column: "id_sealed", as: String.self))
+            let name = try row.decode(column: "name", as: String.self)
+            let room = try row.decode(column: "room", as: String.self)
+            let residentID = try row.decode(column: "id", as: Int64.self)
+            let before = try await Self.count(store)
+            let file = Self.write([Self.header, "\(name),\(id),,19912345678,\(Self.building),,\(room),"])
+            let first = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(first.updated == 1 && first.created == 0)
+            #expect(try await Self.count(store) == before)
+            let events = try await store.database.reader.raw("SELECT field, old_value, new_value FROM resident_events WHERE resident_id = \(bind: residentID)").all()
+            #expect(events.count == 1)
+            #expect(try events.first?.decode(column: "field", as: String.self) == "phone")
+            #expect(try events.first?.decode(column: "new_value", as: String.self) == "199****5678")
+            // The same file again changes nothing.
+            let again = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(again.unchanged == 1 && again.updated == 0 && again.created == 0)
+            // A different name is applied and reported as a conflict.
+            let renamed = Self.write([Self.header, "改名后,\(id),,,\(Self.building),,\(room),"])
+            let third = try await ResidentImporter(store: store).run(file: renamed, options: Self.options, actor: .commandLine)
+            #expect(third.conflicts == 1 && third.updated == 1)
+        }
+    }
+
+    @Test func anInterruptedImportResumesAndConverges() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let before = try await Self.count(store)
+            let lines = [Self.header] + (440..<480).map { "新居民\($0),\(Self.newID($0)),,,\(Self.building),1,101," }
+            let file = Self.write(lines)
+            var options = Self.options
+            options.batchSize = 10
+            // As if killed after the first two batches (rows 2–21) had committed.
+            let dry = Self.write(Array(lines.prefix(21)))
+            _ = try await ResidentImporter(store: store).run(file: dry, options: options, actor: .commandLine)
+            let digest = try await ResidentImporterTestHook.digest(file)
+            try await store.database.transaction { db in
+                try await db.raw("""
+                    INSERT INTO import_runs (file_name, file_digest, actor, rows_done, started_at) VALUES ('residents.csv', \(bind: digest), 'cli', 21, '2026-11-29T00:00:00Z')
+                    """).run()
+            }
+            let resumed = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
+            #expect(resumed.resumedFrom == 21)
+            #expect(resumed.created == 20 && resumed.rows == 20)
+            #expect(try await Self.count(store) == before + 40)
+            let rerun = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
+            #expect(rerun.created == 0 && rerun.unchanged == 40)
+            #expect(try await Self.count(store) == before + 40)
+        }
+    }
+
+    @Test func encodingsAndHeaders() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let gbk = Self.write([Self.header, "国标,\(Self.newID(481)),,,\(Self.building),1,101,"], encoding: String.Encoding(rawValue: 0x8000_0632))
+            let r1 = try await ResidentImporter(store: store).run(file: gbk, options: Self.options, actor: .commandLine)
+            #expect(r1.encoding == "GB18030" && r1.created == 1)
+            let bom = Self.write([Self.header, "带BOM,\(Self.newID(482)),,,\(Self.building),1,101,"], bom: true)
+            let r2 = try await ResidentImporter(store: store).run(file: bom, options: Self.options, actor: .commandLine)
+            #expect(r2.encoding == "UTF-8" && r2.created == 1)
+            let odd = Self.write(["名字X,身份证号,楼栋,房号", "映射,\(Self.newID(483)),\(Self.building),1单元101室"])
+            await #expect(throws: StoreError.self) { _ = try await ResidentImporter(store: store).run(file: odd, options: Self.options, actor: .commandLine) }
+            var mapped = Self.options
+            mapped.mapping = ["名字X": .name]
+            #expect(try await ResidentImporter(store: store).run(file: odd, options: mapped, actor: .commandLine).created == 1)
+            let empty = Self.write([])
+            await #expect(throws: StoreError.self) { _ = try await ResidentImporter(store: store).run(file: empty, options: Self.options, actor: .commandLine) }
+            let broken = Self.write([Self.header, "\"断开,\(Self.newID(484)),,,\(Self.building),1,101,"])
+            await #expect(throws: StoreError.self) { _ = try await ResidentImporter(store: store).run(file: broken, options: Self.options, actor: .commandLine) }
+            var dry = Self.options
+            dry.dryRun = true
+            let before = try await Self.count(store)
+            let dryFile = Self.write([Self.header, "试一下,\(Self.newID(485)),,,\(Self.building),1,101,"])
+            #expect(try await ResidentImporter(store: store).run(file: dryFile, options: dry, actor: .commandLine).created == 1)
+            #expect(try await Self.count(store) == before)
+        }
+    }
+
+    @Test func exportsAreMaskedNeutralisedAndReimportable() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            try await store.database.transaction { db in
+                try await db.raw("UPDATE residents SET name = '=HYPERLINK(\"http://evil\")' WHERE id = (SELECT MIN(id) FROM residents)").run()
+            }
+            let path = TestDatabase.scratchDirectory().appendingPathComponent("out.csv").path
+            let grid = Viewer(userID: 0, login: "gw", role: .gridWorker, scope: try RegionCode("430524001001001"))
+            let n = try await ResidentExporter(store: store).export(to: path, viewer: grid, unmasked: false, address: "t")
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).prefix(3) == Data([0xEF, 0xBB, 0xBF]))
+            #expect(text.contains("姓名,公民身份号码,性别"))
+            #expect(text.contains("430524********"))
+            #expect(text.contains("\"'=HYPERLINK("))
+            #expect(!text.contains("430524101")) // another township's buildings are outside the grid
+            #expect(n == text.split(separator: "\r\n").count - 1)
+            let head = Viewer(userID: 0, login: "bh", role: .buildingHead, scope: try RegionCode(Self.building))
+            await #expect(throws: StoreError.self) { try await ResidentExporter(store: store).export(to: path, viewer: head, unmasked: true, address: "t") }
+            // Unmasked, the file goes back in and changes nothing.
+            try await ResidentExporter(store: store).export(to: path, viewer: grid, unmasked: true, address: "t")
+            var options = Self.options
+            options.today = CivilDate.today()
+            let back = try await ResidentImporter(store: store).run(file: path, options: options, actor: .commandLine)
+            // The neutralised name comes back as plain text (with its apostrophe): a changed name, reported.
+            #expect(back.created == 0 && back.rejected == 0, "\(back)")
+            #expect(back.updated == 1 && back.conflicts == 1, "\(back)")
+            #expect(back.unchanged == n - 1, "\(back)")
+            #expect(try await AuditLog.search(store.database, query: "export.unmasked").count == 1)
+        }
+    }
+}
+
+/// The file digest the importer keys runs by.
+enum ResidentImporterTestHook {
+    static func digest(_ path: String) async throws -> String {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return SHA256Hex.of(data)
+    }
+}
+
+import Crypto
+enum SHA256Hex {
+    static func of(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
+}
