@@ -69,3 +69,36 @@ def test_county_admin_adds_an_account_and_reads_the_audit(server, browser):
     assert page.locator("td", has_text="user:e2e.worker").count() == 1
     page.screenshot(path=str(OUT / "11-audit.png"), full_page=False)
     ctx.close()
+
+
+def test_grid_worker_imports_a_spreadsheet_through_the_wizard(server, browser, tmp_path):
+    # A GBK file as Excel in China saves it: one new resident, one row with a wrong check character.
+    csv = tmp_path / "居民.csv"
+    csv.write_bytes("姓名,公民身份号码,性别,楼栋,单元,房号\r\n向导导入,430524193707070013,男,430524001001001001,1,101\r\n错号,430524193707070011,男,430524001001001001,1,101\r\n".encode("gb18030"))
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
+    page, base = ctx.new_page(), server["base"]
+    login(page, base, "gw430524001001001")
+    page.goto(base + "/me")
+    page.get_by_role("link", name="导入居民").click()
+    page.get_by_label("CSV文件").set_input_files(str(csv))
+    page.get_by_role("button", name="上传并预览").click()
+    page.locator("#import-preview").wait_for(state="visible")
+    assert page.locator('[data-k="created"]').inner_text() == "1"
+    assert page.locator('[data-k="rejected"]').inner_text() == "1"
+    assert "GB18030" in page.locator('[data-k="notes"]').inner_text()
+    page.screenshot(path=str(OUT / "12-import-preview.png"))
+    with page.expect_download() as download:
+        page.locator("#import-report").click()
+    assert "校验码" in open(download.value.path(), encoding="utf-8-sig").read()
+    page.get_by_role("button", name="确认导入").click()
+    page.wait_for_url("**/registry/import/*")
+    for _ in range(60):
+        if "导入完成" in page.content():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    assert "导入完成" in page.content()
+    page.screenshot(path=str(OUT / "13-import-done.png"))
+    page.goto(base + "/net/430524001001001001")
+    assert page.locator(".person", has_text="向导导入").count() == 1
+    ctx.close()

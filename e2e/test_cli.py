@@ -104,3 +104,39 @@ def test_postgres_when_available():
     assert seeded.returncode == 0, seeded.stderr
     counts = json.loads(run("stats", "--json", cwd=work, env=env).stdout)
     assert counts["grids"] == 6 and counts["buildingHeads"] == 40
+
+
+def test_import_and_export_residents_from_the_command_line():
+    src, dst = tempfile.mkdtemp(), tempfile.mkdtemp()
+    assert run("seed", "--profile", "sample", "--demo-password", "cli-demo-2026", cwd=src).returncode == 0
+    exported = run("export", "residents", "--unmasked", "--out", os.path.join(src, "all.csv"), cwd=src)
+    assert exported.returncode == 0 and "已导出" in exported.stdout
+    raw = open(os.path.join(src, "all.csv"), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    # Excel in China saves GBK: the same rows in GB18030, plus three bad ones.
+    text = raw[3:].decode("utf-8").rstrip("\r\n")
+    bad = [
+        "坏校验,430524199001010012,男,汉族,,,430524001001001001,1单元101室,户主,,,",
+        "他县,430524199001010016,男,汉族,,,110105001001001001,1单元101室,户主,,,",
+        "=HYPERLINK(\"http://x\"),430524199002010018,男,汉族,,,430524001001001001,1单元101室,户主,,,",
+    ]
+    with open(os.path.join(dst, "gbk.csv"), "wb") as f:
+        f.write(("\r\n".join([text] + bad) + "\r\n").encode("gb18030"))
+    assert run("seed", "--profile", "sample", "--net-only", "--demo-password", "cli-demo-2026", cwd=dst).returncode == 0
+    dry = run("import", "residents", "--dry-run", "gbk.csv", cwd=dst)
+    assert dry.returncode == 0 and "试导入" in dry.stdout and "GB18030" in dry.stdout
+    assert json.loads(run("stats", "--json", cwd=dst).stdout)["residents"] == 0
+    imported = run("import", "residents", "gbk.csv", cwd=dst)
+    assert imported.returncode == 0, imported.stderr
+    assert "拒绝 3" in imported.stdout
+    counts = json.loads(run("stats", "--json", cwd=dst).stdout)
+    assert counts["residents"] == json.loads(run("stats", "--json", cwd=src).stdout)["residents"]
+    report = open(os.path.join(dst, "gbk.report.csv"), encoding="utf-8-sig").read()
+    assert "校验码" in report and "不属于本县" in report and "公式" in report
+    assert "'=HYPERLINK" in report
+    # Again: nothing new, nobody twice.
+    again = run("import", "residents", "gbk.csv", cwd=dst)
+    assert "新增 0" in again.stdout
+    assert json.loads(run("stats", "--json", cwd=dst).stdout) == counts
+    assert "审计链完整" in run("audit", "verify", cwd=dst).stdout
+    assert "文件为空" in one_line_error(run("import", "residents", os.devnull, cwd=dst))

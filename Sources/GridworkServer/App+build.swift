@@ -31,6 +31,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     NetController(app: app).register(on: router)
     AccessController(app: app).register(on: router)
     AdminController(app: app).register(on: router)
+    ImportController(app: app).register(on: router)
     return router
 }
 

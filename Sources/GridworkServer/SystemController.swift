@@ -11,6 +11,14 @@ struct SystemController: Sendable {
         router.get("/metrics", use: metrics)
         router.get("/openapi.yaml", use: openAPI)
         router.get("/static/app.css", use: stylesheet)
+        router.get("/static/import.js", use: script)
+    }
+
+    @Sendable func script(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let name = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
+        guard let js = app.pages.scripts[name] else { throw AppError.notFound("页面不存在 (no such page)") }
+        return Response(status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                        body: .init(byteBuffer: ByteBuffer(string: js)))
     }
 
     /// Liveness: the process answers.

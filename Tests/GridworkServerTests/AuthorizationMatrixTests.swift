@@ -96,6 +96,14 @@ import Testing
         }
     }
 
+    static let digest = String(repeating: "ab", count: 32)
+
+    /// Import pages: staff from the grid worker up.
+    static func importer(_ a: Actor, allowed: Int) -> Int {
+        guard let role = a.role else { return 303 }
+        return [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(role) ? allowed : 403
+    }
+
     static func adminPage(_ a: Actor, countyOnly: Bool) -> Int {
         guard let role = a.role else { return 303 }
         if role == .countyAdmin { return 200 }
@@ -108,7 +116,7 @@ import Testing
         let seesResidents = a.hasSession && readsResidents(a, o) == 200
         let page = a.hasSession ? 200 : 303
         switch route {
-        case "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /static/app.css", "GET /", "GET /login",
+        case "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /static/app.css", "GET /static/import.js", "GET /", "GET /login",
              "GET /api/v1/net", "GET /api/v1/stats":
             return [Case(.get, String(route.dropFirst(4)), expect: 200)]
         case "GET /api/v1/regions/{code}": return [Case(.get, "/api/v1/regions/\(grid)", expect: 200)]
@@ -150,6 +158,15 @@ import Testing
             let path = route.dropFirst(5).replacingOccurrences(of: "{login}", with: "gw430524001001001")
             return [Case(.post, path, body: "password=Evil-pass-123", csrf: false, expect: 403)]
         case "POST /admin/tokens/{id}/revoke": return [Case(.post, "/admin/tokens/1/revoke", body: "", csrf: false, expect: 403)]
+        case "GET /registry/import": return [Case(.get, "/registry/import", expect: importer(a, allowed: 200))]
+        case "GET /registry/import/{digest}": return [Case(.get, "/registry/import/\(digest)", expect: importer(a, allowed: 200))]
+        // No import ran, so there is no report: found nothing, rather than someone else's.
+        case "GET /registry/import/{digest}/report.csv": return [Case(.get, "/registry/import/\(digest)/report.csv", expect: importer(a, allowed: 404))]
+        case "POST /registry/import/upload":
+            // A raw body with no CSRF header: refused (401 without a session, 403 with one), nothing stored.
+            return [Case(.post, "/registry/import/upload", body: "姓名,公民身份号码,楼栋,房号\n", csrf: false, expect: a.hasSession ? 403 : 401)]
+        case "POST /registry/import/{digest}/confirm":
+            return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
         default: return nil
         }
     }

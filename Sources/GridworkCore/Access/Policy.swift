@@ -54,6 +54,14 @@ public enum Policy {
     /// True when a department officer sees only residents carrying one of its tags.
     public static func seesOnlyTagged(_ viewer: Viewer) -> Bool { viewer.role == .departmentOfficer }
 
+    /// Who may import residents into the registry: staff from the grid worker up, within their scope.
+    public static func mayImport(_ viewer: Viewer) -> Bool {
+        switch viewer.role {
+        case .countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker: true
+        default: false
+        }
+    }
+
     /// Who may manage accounts and read the audit trail.
     public static func mayManageUsers(_ viewer: Viewer) -> Bool { viewer.role == .countyAdmin || viewer.role == .townshipAdmin }
     public static func mayReadAudit(_ viewer: Viewer) -> Bool { viewer.role == .countyAdmin }

@@ -94,6 +94,7 @@ struct AccessController: Sendable {
         let scopeHref: String
         let scopeName: String
         let mayUseSecondFactor: Bool
+        let mayImport: Bool
         let secondFactor: Bool
         let enrolment: Enrolment?
         let notice: String?
@@ -112,7 +113,7 @@ struct AccessController: Sendable {
         let scopeName = try await app.store.net.path(to: viewer.scope).last?.name ?? viewer.scope.value
         let page = MePage(login: viewer.login, role: viewer.role.label, department: viewer.department?.label,
                           scopeHref: viewer.scope.level == .county ? "/" : "/net/\(viewer.scope)", scopeName: scopeName,
-                          mayUseSecondFactor: viewer.role.mayUseSecondFactor, secondFactor: summary?.secondFactor ?? false,
+                          mayUseSecondFactor: viewer.role.mayUseSecondFactor, mayImport: Policy.mayImport(viewer), secondFactor: summary?.secondFactor ?? false,
                           enrolment: enrolment, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "me", context: context)
     }

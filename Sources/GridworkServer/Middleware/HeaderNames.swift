@@ -7,3 +7,8 @@ extension HTTPField.Name {
     static let forwardedProto = Self("X-Forwarded-Proto")!
     static let frameOptions = Self("X-Frame-Options")!
 }
+
+extension HTTPField.Name {
+    /// Makes a progress page reload itself without script.
+    static let refresh = Self("Refresh")!
+}

@@ -35,6 +35,8 @@ public struct Pages: Sendable {
     let library: MustacheLibrary
     let stylesheet: String
     let openAPI: String
+    /// Small scripts for progressive enhancement, by file name.
+    let scripts: [String: String]
 
     static func load() async throws -> Pages {
         // Foundation on Linux and on macOS disagree on whether resourceURL already ends in "Resources".
@@ -45,7 +47,8 @@ public struct Pages: Sendable {
         let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)
         let css = try String(contentsOf: base.appendingPathComponent("static/app.css"), encoding: .utf8)
         let api = try String(contentsOf: base.appendingPathComponent("openapi.yaml"), encoding: .utf8)
-        return Pages(library: library, stylesheet: css, openAPI: api)
+        let js = try String(contentsOf: base.appendingPathComponent("static/import.js"), encoding: .utf8)
+        return Pages(library: library, stylesheet: css, openAPI: api, scripts: ["import.js": js])
     }
 
     struct Layout { let title: String; let body: String; let chrome: Chrome }

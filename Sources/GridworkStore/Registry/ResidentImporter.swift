@@ -27,6 +27,8 @@ public struct ImportOptions: Sendable {
     /// The mapping step: header text → column, for headers not recognised.
     public var mapping: [String: ImportColumn] = [:]
     public var today = CivilDate(year: 2026, month: 1, day: 1)!
+    /// Rows whose building lies outside this code are refused (an importer's own scope).
+    public var scope: RegionCode?
 
     public init() {}
 }
@@ -198,6 +200,10 @@ public struct ResidentImporter: Sendable {
                     rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)在本县的网格中不存在 (no such building in the net)")]))
                     continue
                 }
+                if let scope = options.scope, !v.person.building.isWithin(scope) {
+                    rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)不在您的负责范围\(scope)内 (outside your scope)")]))
+                    continue
+                }
                 guard let household = net.households[building.id]?[v.person.room] else {
                     rejected.append((c.row, [RowProblem(.room, "房号“\(v.person.room)”在楼栋\(v.person.building)中不存在 (no such dwelling in the building)")]))
                     continue
@@ -367,6 +373,28 @@ public struct ResidentImporter: Sendable {
 
     // MARK: runs
 
+    /// The latest run of a file, by its digest, for a progress page.
+    public struct RunStatus: Sendable, Equatable {
+        public let rowsDone: Int
+        public let created: Int
+        public let updated: Int
+        public let rejected: Int
+        public let finished: Bool
+    }
+
+    public func status(digest: String) async throws -> RunStatus? {
+        guard let r = try await store.database.reader.raw("""
+            SELECT rows_done, created, updated, rejected, finished_at FROM import_runs
+            WHERE file_digest = \(bind: digest) ORDER BY id DESC LIMIT 1
+            """).first() else { return nil }
+        return RunStatus(rowsDone: try r.decode(column: "rows_done", as: Int.self), created: try r.decode(column: "created", as: Int.self),
+                         updated: try r.decode(column: "updated", as: Int.self), rejected: try r.decode(column: "rejected", as: Int.self),
+                         finished: try r.decode(column: "finished_at", as: String?.self) != nil)
+    }
+
+    /// SHA-256 of a file, the key of its runs.
+    public static func digest(of path: String) throws -> String { try ImportFile.digest(path: path) }
+
     private func startRun(file: String, digest: String, actor: Actor) async throws -> (Int64, Int) {
         let kind = store.database.kind
         return try await store.database.transaction { db in
@@ -428,7 +456,7 @@ struct ReportWriter {
 
     mutating func add(row: Int, problems: [RowProblem], cells: [String]) throws {
         if handle == nil {
-            FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data([0xEF, 0xBB, 0xBF]))
             guard let h = FileHandle(forWritingAtPath: path) else {
                 throw StoreError.invalid(field: path, reason: "无法写入报告文件 (cannot write the report file)")
             }
