@@ -31,6 +31,11 @@ import Testing
             #expect(ok.headers[.location] == "/me")
             let setCookie = ok.headers[values: .setCookie].first { $0.hasPrefix("gw_session=") } ?? ""
             #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Lax"))
+            #expect(!setCookie.contains("Secure"))
+            // Behind a TLS proxy the cookie is Secure.
+            let tls = try await client.send("/login", method: .post, headers: [.cookie: "gw_csrf=\(anonymous)", .init("X-Forwarded-Proto")!: "https"],
+                                            body: "_csrf=\(anonymous)&login=admin&password=\(TestDatabase.demoPassword)")
+            #expect(tls.headers[values: .setCookie].first { $0.hasPrefix("gw_session=") }?.contains("Secure") == true)
         }
     }
 
