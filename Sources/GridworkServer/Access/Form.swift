@@ -30,6 +30,16 @@ struct Form: Sendable {
         return form
     }
 
+    /// For scripts that send JSON or a raw file: a browser session must carry its CSRF token in `X-CSRF-Token`.
+    /// API tokens are not cookies, so they cannot be forged by another site and need none.
+    static func checkHeader(_ request: Request, context: AppRequestContext, store: Store) async throws {
+        guard let session = context.session else { return }
+        guard let sent = request.headers[.csrfToken], constantTimeEqual(sent, session.csrf) else {
+            try await store.audit(actor: context.actor, action: "csrf.rejected", target: request.uri.path)
+            throw AppError(status: .forbidden, code: "csrf", message: "缺少或错误的 X-CSRF-Token (missing or wrong CSRF token)")
+        }
+    }
+
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.
     static func parse(_ text: String) -> [String: String] {
         var out: [String: String] = [:]

@@ -73,12 +73,7 @@ struct NetController: Sendable {
     /// Reveals one sealed field (audited). Browser sessions must send `X-CSRF-Token`.
     @Sendable func unmask(_ request: Request, context: AppRequestContext) async throws -> Unmasked {
         let viewer = try context.requireArea("residents")
-        if let session = context.session {
-            guard let sent = request.headers[.csrfToken], Form.constantTimeEqual(sent, session.csrf) else {
-                try await app.store.audit(actor: context.actor, action: "csrf.rejected", target: request.uri.path)
-                throw AppError(status: .forbidden, code: "csrf", message: "缺少或错误的 X-CSRF-Token (missing or wrong CSRF token)")
-            }
-        }
+        try await Form.checkHeader(request, context: context, store: app.store)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到居民 (no such resident)") }
         let body = try await request.decode(as: UnmaskRequest.self, context: context)
         let field = try Self.field(body.field)

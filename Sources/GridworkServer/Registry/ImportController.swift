@@ -51,11 +51,9 @@ struct ImportController: Sendable {
 
     /// Takes the file as the raw request body (sent by the page's script with `X-CSRF-Token`), and dry-runs it.
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Preview {
+        // requireAdmin insists on a session, so the header check below always applies here.
         let viewer = try context.requireAdmin(Policy.mayImport)
-        guard let session = context.session, let sent = request.headers[.csrfToken], Form.constantTimeEqual(sent, session.csrf) else {
-            try await app.store.audit(actor: context.actor, action: "csrf.rejected", target: request.uri.path)
-            throw AppError(status: .forbidden, code: "csrf", message: "缺少或错误的 X-CSRF-Token (missing or wrong CSRF token)")
-        }
+        try await Form.checkHeader(request, context: context, store: app.store)
         let dir = try Self.uploads()
         let temporary = dir.appendingPathComponent(UUID().uuidString + ".part").path
         guard FileManager.default.createFile(atPath: temporary, contents: nil), let handle = FileHandle(forWritingAtPath: temporary) else {
