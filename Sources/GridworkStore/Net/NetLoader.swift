@@ -144,19 +144,7 @@ public final class NetLoader {
     }
 
     private static func write(_ batch: [Table], to db: any SQLDatabase, kind: DatabaseKind) async throws {
-        // SQLite allows 32,766 bound values per statement, PostgreSQL 65,535.
-        let maxBinds = kind == .sqlite ? 32_000 : 65_000
-        for t in batch {
-            let perStatement = max(1, maxBinds / t.columns.count)
-            var start = 0
-            while start < t.rows.count {
-                let end = min(start + perStatement, t.rows.count)
-                let insert = db.insert(into: t.name).columns(t.columns)
-                for row in t.rows[start..<end] { insert.values(row.map { SQLBind($0) }) }
-                try await insert.run()
-                start = end
-            }
-        }
+        for t in batch { try await BulkInsert.rows(db, kind: kind, table: t.name, columns: t.columns, t.rows) }
     }
 
     private func finish() async throws {

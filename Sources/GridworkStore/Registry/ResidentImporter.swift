@@ -85,8 +85,9 @@ public struct ResidentImporter: Sendable {
                                         " (missing required columns\(map.unknown.isEmpty ? "" : "; unknown headers can be mapped with --map"))")
         }
 
-        let digest = try ImportFile.digest(path: path)
-        let (runID, resumeAfter) = options.dryRun ? (Int64(0), 0) : try await startRun(file: path, digest: digest, actor: actor)
+        // A dry run keeps no run, so it needs no digest (reading the whole file once more).
+        let (runID, resumeAfter) = options.dryRun
+            ? (Int64(0), 0) : try await startRun(file: path, digest: try ImportFile.digest(path: path), actor: actor)
         report.resumedFrom = resumeAfter
         let net = try await NetIndex.load(store.database)
         var seen: [UInt64: Int] = [:]
@@ -475,21 +476,5 @@ struct ReportWriter {
         guard let handle else { return nil }
         try handle.close()
         return path
-    }
-}
-
-/// Multi-row INSERTs within the bind limits of each database.
-enum BulkInsert {
-    static func rows(_ db: any SQLDatabase, kind: DatabaseKind, table: String, columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
-        let maxBinds = kind == .sqlite ? 32_000 : 65_000
-        let perStatement = max(1, maxBinds / columns.count)
-        var start = 0
-        while start < rows.count {
-            let end = min(start + perStatement, rows.count)
-            let insert = db.insert(into: table).columns(columns)
-            for row in rows[start..<end] { insert.values(row.map { SQLBind($0) }) }
-            try await insert.run()
-            start = end
-        }
     }
 }
