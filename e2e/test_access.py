@@ -102,3 +102,15 @@ def test_grid_worker_imports_a_spreadsheet_through_the_wizard(server, browser, t
     page.goto(base + "/net/430524001001001001")
     assert page.locator(".person", has_text="向导导入").count() == 1
     ctx.close()
+
+
+def test_civil_affairs_reads_its_list(server, phone):
+    page, base = phone, server["base"]
+    login(page, base, "dept-civil_affairs")
+    page.goto(base + "/me")
+    page.get_by_role("link", name="本部门职责名单").click()
+    page.wait_for_url("**/registry/departments/civil_affairs")
+    cards = page.locator(".card")
+    assert cards.count() >= 1
+    assert "楼栋长" in cards.first.inner_text()
+    page.screenshot(path=str(OUT / "14-civil-affairs.png"))

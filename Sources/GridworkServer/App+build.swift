@@ -32,6 +32,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     AccessController(app: app).register(on: router)
     AdminController(app: app).register(on: router)
     ImportController(app: app).register(on: router)
+    DepartmentController(app: app).register(on: router)
     return router
 }
 

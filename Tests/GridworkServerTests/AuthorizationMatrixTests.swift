@@ -158,6 +158,14 @@ import Testing
             let path = route.dropFirst(5).replacingOccurrences(of: "{login}", with: "gw430524001001001")
             return [Case(.post, path, body: "password=Evil-pass-123", csrf: false, expect: 403)]
         case "POST /admin/tokens/{id}/revoke": return [Case(.post, "/admin/tokens/1/revoke", body: "", csrf: false, expect: 403)]
+        case "GET /registry/departments/{department}":
+            // Civil affairs' list: its own officer and the admins; other departments and net staff are refused.
+            var status = 303
+            if case .session(_, let role, _, let department) = a {
+                status = role == .departmentOfficer ? (department == .civilAffairs ? 200 : 404)
+                    : (role == .countyAdmin || role == .townshipAdmin) ? 200 : 403
+            }
+            return [Case(.get, "/registry/departments/civil_affairs", expect: status)]
         case "GET /registry/import": return [Case(.get, "/registry/import", expect: importer(a, allowed: 200))]
         case "GET /registry/import/{digest}": return [Case(.get, "/registry/import/\(digest)", expect: importer(a, allowed: 200))]
         // No import ran, so there is no report: found nothing, rather than someone else's.

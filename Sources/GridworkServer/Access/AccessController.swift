@@ -95,6 +95,8 @@ struct AccessController: Sendable {
         let scopeName: String
         let mayUseSecondFactor: Bool
         let mayImport: Bool
+        let departmentHref: String?
+        let departments: [AdminController.Option]
         let secondFactor: Bool
         let enrolment: Enrolment?
         let notice: String?
@@ -113,7 +115,10 @@ struct AccessController: Sendable {
         let scopeName = try await app.store.net.path(to: viewer.scope).last?.name ?? viewer.scope.value
         let page = MePage(login: viewer.login, role: viewer.role.label, department: viewer.department?.label,
                           scopeHref: viewer.scope.level == .county ? "/" : "/net/\(viewer.scope)", scopeName: scopeName,
-                          mayUseSecondFactor: viewer.role.mayUseSecondFactor, mayImport: Policy.mayImport(viewer), secondFactor: summary?.secondFactor ?? false,
+                          mayUseSecondFactor: viewer.role.mayUseSecondFactor, mayImport: Policy.mayImport(viewer),
+                          departmentHref: viewer.department.map { "/registry/departments/\($0.rawValue)" },
+                          departments: Department.allCases.map { AdminController.Option(value: $0.rawValue, label: $0.label) },
+                          secondFactor: summary?.secondFactor ?? false,
                           enrolment: enrolment, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "me", context: context)
     }

@@ -100,3 +100,59 @@ public struct ResidentStore: Sendable {
         return q
     }
 }
+
+/// One person on a department's list: who, where, and whom to call.
+public struct DutyRow: Sendable, Equatable, Codable {
+    public let id: Int64
+    public let name: String
+    public let sex: Sex
+    public let birthDate: CivilDate
+    public let phoneMasked: String?
+    public let tags: [ResidentTag]
+    public let building: RegionCode
+    public let buildingName: String
+    public let buildingHead: String?
+    public let buildingHeadPhone: String?
+}
+
+extension ResidentStore {
+    /// The residents in the viewer's scope who carry a tag `department`'s duty covers (民政: low income,
+    /// elderly living alone …), with their building heads — a department's share of the registry.
+    /// A department officer gets only their own department; others get none (404), except admins.
+    public func dutyList(_ department: Department, viewer: Viewer, limit: Int = 300) async throws -> (rows: [DutyRow], total: Int) {
+        let mayRead = viewer.role == .departmentOfficer ? viewer.department == department
+                                                        : (viewer.role == .countyAdmin || viewer.role == .townshipAdmin)
+        guard mayRead, let duty = Policy.departmentTags[department] else {
+            throw StoreError.notFound(what: "部门名单 (department list)", key: department.rawValue)
+        }
+        let tagged: SQLQueryString = "EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(duty))))"
+        let from: SQLQueryString = """
+            FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+            WHERE \(Self.inScope(viewer)) AND \(tagged)
+            """
+        let total = try await database.reader.raw("SELECT COUNT(*) AS n \(from)").first()!.decode(column: "n", as: Int.self)
+        let rows = try await database.reader.raw("""
+            SELECT r.id, r.name, r.sex, r.birth_date, r.phone_masked, b.number, b.name AS building_name, g.code,
+                   s.name AS head, s.work_phone AS head_phone,
+                   (SELECT \(unsafeRaw: database.kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')")
+                    FROM resident_tags t WHERE t.resident_id = r.id) AS tags
+            FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+            LEFT JOIN staff s ON s.building_id = b.id
+            WHERE \(Self.inScope(viewer)) AND \(tagged)
+            ORDER BY g.code, b.number, r.id LIMIT \(bind: limit)
+            """).all()
+        return (try rows.map { r in
+            let all = (try r.decode(column: "tags", as: String?.self) ?? "").split(separator: ",").compactMap { ResidentTag(rawValue: String($0)) }
+            return DutyRow(
+                id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+                sex: Sex(rawValue: try r.decode(column: "sex", as: String.self))!,
+                birthDate: CivilDate(iso: try r.decode(column: "birth_date", as: String.self))!,
+                phoneMasked: try r.decode(column: "phone_masked", as: String?.self),
+                tags: ResidentTag.allCases.filter { all.contains($0) && duty.contains($0) },
+                building: try RegionCode(try r.decode(column: "code", as: String.self)).child(try r.decode(column: "number", as: Int.self)),
+                buildingName: try r.decode(column: "building_name", as: String.self),
+                buildingHead: try r.decode(column: "head", as: String?.self),
+                buildingHeadPhone: try r.decode(column: "head_phone", as: String?.self))
+        }, total)
+    }
+}
