@@ -437,12 +437,31 @@ struct NetIndex: Sendable {
             let code = try r.decode(column: "code", as: String.self) + String(try r.decode(column: "number", as: Int.self)).leftPadded(3)
             buildings[code] = Building(id: try r.decode(column: "id", as: Int64.self), address: try r.decode(column: "address", as: String.self))
         }
-        var households: [Int64: [String: Int64]] = [:]
-        for r in try await database.reader.raw("SELECT id, building_id, room FROM households").all() {
-            households[try r.decode(column: "building_id", as: Int64.self), default: [:]][try r.decode(column: "room", as: String.self)] =
-                try r.decode(column: "id", as: Int64.self)
+        // Streamed row by row: a county has ~340,000 dwellings, and holding them all as rows first doubled the import's peak memory.
+        let households = Accumulator()
+        try await database.reader.raw("SELECT id, building_id, room FROM households").run { row in
+            guard let id = try? row.decode(column: "id", as: Int64.self), let building = try? row.decode(column: "building_id", as: Int64.self),
+                  let room = try? row.decode(column: "room", as: String.self) else { return }
+            households.add(building: building, room: room, id: id)
         }
-        return NetIndex(buildings: buildings, households: households)
+        return NetIndex(buildings: buildings, households: households.take())
+    }
+
+    /// Collects rows handed over on the database's threads.
+    private final class Accumulator: @unchecked Sendable {
+        // Guarded by `lock`.
+        private var value: [Int64: [String: Int64]] = [:]
+        private let lock = NSLock()
+
+        func add(building: Int64, room: String, id: Int64) {
+            lock.lock(); defer { lock.unlock() }
+            value[building, default: [:]][room] = id
+        }
+
+        func take() -> [Int64: [String: Int64]] {
+            lock.lock(); defer { lock.unlock() }
+            return value
+        }
     }
 }
 
