@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"]),
         .testTarget(
             name: "GridworkStoreTests",
-            dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport"]
         ),
         .testTarget(name: "GridworkDemoTests", dependencies: ["GridworkDemo", "GridworkTestSupport"]),
         .testTarget(

@@ -103,7 +103,7 @@ import Testing
             // As if killed after the first two batches (rows 2–21) had committed.
             let dry = Self.write(Array(lines.prefix(21)))
             _ = try await ResidentImporter(store: store).run(file: dry, options: options, actor: .commandLine)
-            let digest = try await ResidentImporterTestHook.digest(file)
+            let digest = try ResidentImporter.digest(of: file)
             try await store.database.transaction { db in
                 try await db.raw("""
                     INSERT INTO import_runs (file_name, file_digest, actor, rows_done, started_at) VALUES ('residents.csv', \(bind: digest), 'cli', 21, '2026-11-29T00:00:00Z')
@@ -174,17 +174,4 @@ import Testing
             #expect(try await AuditLog.search(store.database, query: "export.unmasked").count == 1)
         }
     }
-}
-
-/// The file digest the importer keys runs by.
-enum ResidentImporterTestHook {
-    static func digest(_ path: String) async throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        return SHA256Hex.of(data)
-    }
-}
-
-import Crypto
-enum SHA256Hex {
-    static func of(_ data: Data) -> String { SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined() }
 }

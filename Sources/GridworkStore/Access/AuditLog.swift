@@ -57,7 +57,7 @@ public enum AuditLog {
                        detail: String, address: String) -> String {
         // Unit separators keep "ab"+"c" and "a"+"bc" apart.
         let text = [prev, at, actor, role, action, target, detail, address].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
+        return SHA256.hash(data: Data(text.utf8)).hex
     }
 
     public struct Verification: Sendable, Equatable {

@@ -37,7 +37,7 @@ struct ImportFile {
         defer { try? handle.close() }
         var hash = SHA256()
         while let data = try handle.read(upToCount: chunkSize), !data.isEmpty { hash.update(data: data) }
-        return hash.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
+        return hash.finalize().hex
     }
 
     /// The next records (possibly none while a quoted field spans pieces); nil at the end.
