@@ -33,13 +33,10 @@ public struct ResidentStore: Sendable {
             WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) AND \(Self.inScope(viewer))
             """).first() != nil else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
         // Department officers see only the people their duty concerns.
-        let onlyTagged: SQLQueryString = Policy.seesOnlyTagged(viewer)
-            ? "AND EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(tags))))"
-            : ""
+        let onlyTagged = Self.dutyFilter(viewer, tags: tags)
         let rows = try await db.raw("""
             SELECT r.id, h.room, r.name, r.sex, r.birth_date, r.ethnicity, r.relation, r.id_masked, r.phone_masked,
-                   (SELECT \(unsafeRaw: database.kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')")
-                    FROM resident_tags t WHERE t.resident_id = r.id) AS tags
+                   \(Self.tagsColumn(database.kind))
             FROM residents r JOIN households h ON h.id = r.household_id
             JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
             WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) \(onlyTagged)
@@ -66,9 +63,7 @@ public struct ResidentStore: Sendable {
             throw StoreError.notFound(what: "居民 (resident)", key: String(residentID))
         }
         let column = field == .citizenID ? "id_sealed" : "phone_sealed"
-        let onlyTagged: SQLQueryString = Policy.seesOnlyTagged(viewer)
-            ? "AND EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(tags))))"
-            : ""
+        let onlyTagged = Self.dutyFilter(viewer, tags: tags)
         return try await database.transaction { db in
             guard let row = try await db.raw("""
                 SELECT r.\(unsafeRaw: column) AS sealed, r.name FROM residents r
@@ -90,6 +85,21 @@ public struct ResidentStore: Sendable {
             return "(g.code = \(bind: grid.value) AND b.number = \(bind: number))"
         }
         return "(\(NetStore.subtree("g.code", viewer.scope)))"
+    }
+
+    /// For department officers: only residents `r` carrying one of the tags their duty needs; nothing for others.
+    static func dutyFilter(_ viewer: Viewer, tags: Set<ResidentTag>) -> SQLQueryString {
+        Policy.seesOnlyTagged(viewer) ? "AND \(carrying(tags))" : ""
+    }
+
+    /// Resident `r` carries one of `tags`.
+    static func carrying(_ tags: Set<ResidentTag>) -> SQLQueryString {
+        "EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(tagList(tags))))"
+    }
+
+    /// Resident `r`'s tags as one comma-separated column, in either dialect.
+    static func tagsColumn(_ kind: DatabaseKind) -> SQLQueryString {
+        "(SELECT \(unsafeRaw: kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')") FROM resident_tags t WHERE t.resident_id = r.id) AS tags"
     }
 
     static func tagList(_ tags: Set<ResidentTag>) -> SQLQueryString {
@@ -125,7 +135,7 @@ extension ResidentStore {
         guard mayRead, let duty = Policy.departmentTags[department] else {
             throw StoreError.notFound(what: "部门名单 (department list)", key: department.rawValue)
         }
-        let tagged: SQLQueryString = "EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(Self.tagList(duty))))"
+        let tagged = Self.carrying(duty)
         let from: SQLQueryString = """
             FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
             WHERE \(Self.inScope(viewer)) AND \(tagged)
@@ -134,8 +144,7 @@ extension ResidentStore {
         let rows = try await database.reader.raw("""
             SELECT r.id, r.name, r.sex, r.birth_date, r.phone_masked, b.number, b.name AS building_name, g.code,
                    s.name AS head, s.work_phone AS head_phone,
-                   (SELECT \(unsafeRaw: database.kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')")
-                    FROM resident_tags t WHERE t.resident_id = r.id) AS tags
+                   \(Self.tagsColumn(database.kind))
             FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
             LEFT JOIN staff s ON s.building_id = b.id
             WHERE \(Self.inScope(viewer)) AND \(tagged)

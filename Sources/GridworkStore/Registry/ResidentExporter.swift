@@ -32,9 +32,7 @@ public struct ResidentExporter: Sendable {
         func line(_ cells: [String]) -> Data { Data((cells.map(SpreadsheetSafety.csvField).joined(separator: ",") + "\r\n").utf8) }
         try handle.write(contentsOf: line(Self.header.map(\.label)))
 
-        let onlyTagged: SQLQueryString = Policy.seesOnlyTagged(viewer)
-            ? "AND EXISTS (SELECT 1 FROM resident_tags t WHERE t.resident_id = r.id AND t.tag IN (\(ResidentStore.tagList(tags))))"
-            : ""
+        let onlyTagged = ResidentStore.dutyFilter(viewer, tags: tags)
         let sealer = store.sealer
         var written = 0
         var lastID: Int64 = 0
@@ -43,8 +41,7 @@ public struct ResidentExporter: Sendable {
             let rows = try await store.database.reader.raw("""
                 SELECT r.id, r.name, r.sex, r.birth_date, r.ethnicity, r.relation, r.id_sealed, r.id_masked, r.phone_sealed, r.phone_masked,
                        r.address, r.registered_address, h.room, b.number, g.code,
-                       (SELECT \(unsafeRaw: store.database.kind == .sqlite ? "GROUP_CONCAT(t.tag, ',')" : "STRING_AGG(t.tag, ',')")
-                        FROM resident_tags t WHERE t.resident_id = r.id) AS tags
+                       \(ResidentStore.tagsColumn(store.database.kind))
                 FROM residents r JOIN households h ON h.id = r.household_id
                 JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
                 WHERE r.id > \(bind: lastID) AND \(ResidentStore.inScope(viewer)) \(onlyTagged)
