@@ -54,24 +54,21 @@ struct User: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable an account and end its sessions.")
         @OptionGroup var database: DatabaseOptions
         @Argument var login: String
-        func run() async throws {
-            try await database.withStore { store in
-                try await store.accounts.setDisabled(login, true, within: try await countyScope(store), actor: .commandLine)
-            }
-            print("已停用 (disabled): \(login)")
-        }
+        func run() async throws { try await setDisabled(true, login: login, database: database) }
     }
 
     struct Enable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled account.")
         @OptionGroup var database: DatabaseOptions
         @Argument var login: String
-        func run() async throws {
-            try await database.withStore { store in
-                try await store.accounts.setDisabled(login, false, within: try await countyScope(store), actor: .commandLine)
-            }
-            print("已启用 (enabled): \(login)")
+        func run() async throws { try await setDisabled(false, login: login, database: database) }
+    }
+
+    static func setDisabled(_ disabled: Bool, login: String, database: DatabaseOptions) async throws {
+        try await database.withStore { store in
+            try await store.accounts.setDisabled(login, disabled, within: try await countyScope(store), actor: .commandLine)
         }
+        print(disabled ? "已停用 (disabled): \(login)" : "已启用 (enabled): \(login)")
     }
 
     struct ResetPassword: AsyncParsableCommand {
