@@ -30,7 +30,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "GridworkCore"),
+        /// The system zlib, for XLSX (ZIP) import and export.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "GridworkCore", dependencies: ["CZlib"]),
         .target(
             name: "GridworkStore",
             dependencies: [
@@ -66,7 +68,7 @@ let package = Package(
             dependencies: ["GridworkStore", "GridworkDemo"],
             path: "Tests/GridworkTestSupport"
         ),
-        .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"]),
+        .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "GridworkStoreTests",
             dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport"]
