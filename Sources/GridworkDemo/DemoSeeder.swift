@@ -152,7 +152,9 @@ struct Generator {
                     floor = inUnit / 2 + 1
                     room = "\(unit)单元\(floor)0\(inUnit % 2 + 1)室"
                 }
-                let householdID = try await loader.addHousehold(buildingID: buildingID, number: h, unit: unit, floor: floor, room: room)
+                // About one dwelling in nine is let (出租), spread evenly without drawing from the generator.
+                let householdID = try await loader.addHousehold(buildingID: buildingID, number: h, unit: unit, floor: floor, room: room,
+                                                                occupancy: (h * 7 + b) % 9 == 0 ? .rented : .ownerOccupied)
                 let home = address + room
                 // Draw the household's shape even without residents, so the net is the same either way.
                 let size = DemoSeeder.householdSizes.pick(&rng)

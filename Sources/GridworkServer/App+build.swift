@@ -20,6 +20,18 @@ public struct AppContext: Sendable {
     public let metrics: PrometheusCollectorRegistry
 }
 
+extension AppContext {
+    /// Runs a scoped store call; a "not found" there is audited, since probing outside one's scope looks like an attack.
+    func denyingOutOfScope<R>(_ context: AppRequestContext, target: String, _ body: () async throws -> R) async throws -> R {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            if case .notFound = error { try await store.audit(actor: context.actor, action: "access.denied", target: target) }
+            throw error
+        }
+    }
+}
+
 /// Builds the router with every route of the app; tests call this and `app.test(.router)`.
 public func buildRouter(store: Store) async throws -> Router<AppRequestContext> {
     let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry())
@@ -33,6 +45,8 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     AdminController(app: app).register(on: router)
     ImportController(app: app).register(on: router)
     DepartmentController(app: app).register(on: router)
+    RegistryController(app: app).register(on: router)
+    OrganisationController(app: app).register(on: router)
     return router
 }
 

@@ -37,7 +37,7 @@ import Testing
         }
     }
 
-    struct Object: Sendable { let building: String; let resident: Int64 }
+    struct Object: Sendable { let building: String; let resident: Int64; let household: Int64 }
 
     struct Case: Sendable {
         let method: HTTPRequest.Method
@@ -97,6 +97,24 @@ import Testing
     }
 
     static let digest = String(repeating: "ab", count: 32)
+
+    /// Registry pages: anyone reading residents in a browser session (net staff and departments) — within scope.
+    /// Fire's duty covers no people, so its officers find no one; `household` pages show a dwelling even so.
+    static func registryPage(_ a: Actor, _ o: Object, household: Bool = false) -> Int {
+        switch a {
+        case .anonymous, .token: return 303
+        case .session(_, let role, _, let department):
+            if role == .resident { return 403 }
+            if department == .fire && !household { return 404 }
+            return a.covers(o.building) ? 200 : 404
+        }
+    }
+
+    /// Changing the registry: staff from the grid worker up (403 for others; no session means no CSRF token: 403).
+    static func editsRegistry(_ a: Actor) -> Bool {
+        guard let role = a.role else { return false }
+        return [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(role)
+    }
 
     /// Import pages: staff from the grid worker up.
     static func importer(_ a: Actor, allowed: Int) -> Int {
@@ -173,6 +191,57 @@ import Testing
         case "POST /registry/import/upload":
             // A raw body with no CSRF header: refused (401 without a session, 403 with one), nothing stored.
             return [Case(.post, "/registry/import/upload", body: "姓名,公民身份号码,楼栋,房号\n", csrf: false, expect: a.hasSession ? 403 : 401)]
+        case "GET /registry/search":
+            let status = a.hasSession ? (a.role == .resident ? 403 : 200) : 303
+            return [Case(.get, "/registry/search", expect: status)]
+        case "POST /registry/search":
+            let reader = registryPage(a, o, household: true)
+            return [Case(.post, "/registry/search", body: "name=%E5%88%98", csrf: false, expect: 403),
+                    Case(.post, "/registry/search", body: "name=%E5%88%98", expect: a.hasSession ? (reader == 403 ? 403 : 200) : 403)]
+        case "GET /registry/residents/{id}":
+            let status = registryPage(a, o)
+            return [Case(.get, "/registry/residents/\(o.resident)", expect: status, show: ("****", status == 200))]
+        case "GET /api/v1/residents/{id}":
+            var status = readsResidents(a, o)
+            if case .session(_, _, _, .fire) = a, status == 200 { status = 404 }
+            return [Case(.get, "/api/v1/residents/\(o.resident)", expect: status, show: ("id_number\":\"", false))]
+        case "POST /registry/residents/{id}/unmask":
+            let uri = "/registry/residents/\(o.resident)/unmask"
+            guard a.hasSession else { return [Case(.post, uri, body: "field=phone", expect: 403)] }
+            return ["phone", "id_number"].map { f in
+                let allowed = a.role == .resident ? 403 : unmasks(a, o, field: f)
+                return Case(.post, uri, body: "field=\(f)", expect: allowed, show: ("class=\"revealed\"", allowed == 200))
+            } + [Case(.post, uri, body: "field=phone", csrf: false, expect: 403)]
+        case "POST /registry/residents/{id}/departure":
+            let uri = "/registry/residents/\(o.resident)/departure"
+            // A form that cannot be valid: editors hear why (400), nobody else gets that far.
+            return [Case(.post, uri, body: "event=vanished", csrf: false, expect: 403),
+                    Case(.post, uri, body: "event=vanished", expect: editsRegistry(a) ? (a.covers(o.building) ? 400 : 404) : 403)]
+        case "GET /registry/households/{id}":
+            let status = registryPage(a, o, household: true)
+            return [Case(.get, "/registry/households/\(o.household)", expect: status, show: ("登记出生或迁入", status == 200 && editsRegistry(a)))]
+        case "POST /registry/households/{id}/arrival":
+            let uri = "/registry/households/\(o.household)/arrival"
+            return [Case(.post, uri, body: "event=birth&name=", csrf: false, expect: 403),
+                    Case(.post, uri, body: "event=birth&name=", expect: editsRegistry(a) ? (a.covers(o.building) ? 400 : 404) : 403)]
+        case "POST /registry/households/{id}/occupancy":
+            let uri = "/registry/households/\(o.household)/occupancy"
+            return [Case(.post, uri, body: "occupancy=palace", csrf: false, expect: 403),
+                    Case(.post, uri, body: "occupancy=palace", expect: editsRegistry(a) ? (a.covers(o.building) ? 400 : 404) : 403)]
+        case "POST /registry/export":
+            let status = a.hasSession ? registryPage(a, o) : 403
+            return [Case(.post, "/registry/export", body: "scope=\(o.building)&format=csv", csrf: false, expect: 403),
+                    Case(.post, "/registry/export", body: "scope=\(o.building)&format=csv", expect: status, show: ("公民身份号码", status == 200))]
+        case "GET /registry/organisations":
+            var status = 303
+            if case .session(_, let role, _, _) = a {
+                status = role == .resident || role == .departmentOfficer ? 403 : (a.covers(grid) || o.building.hasPrefix(grid) && a.covers(o.building)) ? 200 : 404
+            }
+            return [Case(.get, "/registry/organisations?in=\(grid)", expect: status)]
+        case "POST /registry/organisations":
+            let body = "in=\(grid)&grid=\(grid)&name=%E8%B6%85%E5%B8%82&credit_code=91350100M000100Y44&kind=company"
+            return [Case(.post, "/registry/organisations", body: body, csrf: false, expect: 403),
+                    Case(.post, "/registry/organisations", body: body, expect: editsRegistry(a) ? (a.covers(grid) ? 400 : 404) : 403)]
         case "POST /registry/import/{digest}/confirm":
             return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
         default: return nil
@@ -247,14 +316,15 @@ import Testing
     static func object(_ store: Store, building: String) async throws -> Object {
         let grid = String(building.prefix(15)), number = Int(building.suffix(3))!
         let row = try await store.database.reader.raw("""
-            SELECT r.id FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
+            SELECT r.id, r.household_id FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
             WHERE g.code = \(bind: grid) AND b.number = \(bind: number) AND r.phone_sealed IS NOT NULL ORDER BY r.id LIMIT 1
             """).first()
         let id = try row!.decode(column: "id", as: Int64.self)
+        let household = try row!.decode(column: "household_id", as: Int64.self)
         try await store.database.transaction { db in
             try await db.raw("DELETE FROM resident_tags WHERE resident_id = \(bind: id) AND tag = 'low_income'").run()
             try await db.raw("INSERT INTO resident_tags (resident_id, tag) VALUES (\(bind: id), 'low_income')").run()
         }
-        return Object(building: building, resident: id)
+        return Object(building: building, resident: id, household: household)
     }
 }

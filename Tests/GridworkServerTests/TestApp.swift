@@ -26,6 +26,8 @@ struct Answer: Sendable {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let text: String
+    /// The body as sent, for files that are not text.
+    var bytes: [UInt8] = []
     var contentType: String { headers[.contentType] ?? "" }
     var json: Any { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? [:] }
 
@@ -64,7 +66,7 @@ extension TestClientProtocol {
         if let browser { headers[.cookie] = "gw_session=\(browser.cookie)" }
         if body != nil { headers[.contentType] = contentType }
         return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
-            Answer(status: r.status, headers: r.headers, text: String(buffer: r.body))
+            Answer(status: r.status, headers: r.headers, text: String(buffer: r.body), bytes: Array(buffer: r.body))
         }
     }
 

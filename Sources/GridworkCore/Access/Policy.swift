@@ -54,13 +54,17 @@ public enum Policy {
     /// True when a department officer sees only residents carrying one of its tags.
     public static func seesOnlyTagged(_ viewer: Viewer) -> Bool { viewer.role == .departmentOfficer }
 
-    /// Who may import residents into the registry: staff from the grid worker up, within their scope.
-    public static func mayImport(_ viewer: Viewer) -> Bool {
+    /// Who may change the registry — import, record births, moves and deaths, set how a dwelling
+    /// is used, register organisations: staff from the grid worker up, within their scope.
+    /// Building heads report changes to their grid worker; departments read.
+    public static func mayEditRegistry(_ viewer: Viewer) -> Bool {
         switch viewer.role {
         case .countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker: true
         default: false
         }
     }
+
+    public static func mayImport(_ viewer: Viewer) -> Bool { mayEditRegistry(viewer) }
 
     /// Who may manage accounts and read the audit trail.
     public static func mayManageUsers(_ viewer: Viewer) -> Bool { viewer.role == .countyAdmin || viewer.role == .townshipAdmin }

@@ -46,6 +46,12 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         return age
     }
 
+    /// The same day `years` later (or earlier); 29 February becomes the 28th in a common year.
+    public func adding(years: Int) -> CivilDate {
+        let y = year + years
+        return CivilDate(year: y, month: month, day: min(day, Self.daysIn(month: month, year: y))) ?? self
+    }
+
     public static func < (a: CivilDate, b: CivilDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 
     public init(from decoder: any Decoder) throws {

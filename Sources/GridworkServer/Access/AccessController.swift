@@ -95,6 +95,8 @@ struct AccessController: Sendable {
         let scopeName: String
         let mayUseSecondFactor: Bool
         let mayImport: Bool
+        let searcher: Bool
+        let organisations: Bool
         let departmentHref: String?
         let departments: [AdminController.Option]
         let secondFactor: Bool
@@ -116,6 +118,7 @@ struct AccessController: Sendable {
         let page = MePage(login: viewer.login, role: viewer.role.label, department: viewer.department?.label,
                           scopeHref: viewer.scope.level == .county ? "/" : "/net/\(viewer.scope)", scopeName: scopeName,
                           mayUseSecondFactor: viewer.role.mayUseSecondFactor, mayImport: Policy.mayImport(viewer),
+                          searcher: Policy.visibleTags(for: viewer) != nil, organisations: viewer.role.isNetStaff,
                           departmentHref: viewer.department.map { "/registry/departments/\($0.rawValue)" },
                           departments: Department.allCases.map { AdminController.Option(value: $0.rawValue, label: $0.label) },
                           secondFactor: summary?.secondFactor ?? false,

@@ -64,7 +64,7 @@ struct NetController: Sendable {
     @Sendable func residents(_ request: Request, context: AppRequestContext) async throws -> BuildingResidents {
         let viewer = try context.requireArea("residents")
         let code = try Self.buildingCode(context)
-        let list = try await denyingOutOfScope(context, target: "building:\(code)") {
+        let list = try await app.denyingOutOfScope(context, target: "building:\(code)") {
             try await app.store.residents.residents(inBuilding: code, viewer: viewer)
         }
         return BuildingResidents(building: code, residents: list)
@@ -77,7 +77,7 @@ struct NetController: Sendable {
         guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到居民 (no such resident)") }
         let body = try await request.decode(as: UnmaskRequest.self, context: context)
         let field = try Self.field(body.field)
-        let value = try await denyingOutOfScope(context, target: "resident:\(id)") {
+        let value = try await app.denyingOutOfScope(context, target: "resident:\(id)") {
             try await app.store.residents.unmask(field, of: id, viewer: viewer, address: context.address)
         }
         return Unmasked(resident: id, field: field.rawValue, value: value)
@@ -104,7 +104,7 @@ struct NetController: Sendable {
         let code = try Self.buildingCode(context)
         guard let id = form["resident"].flatMap(Int64.init) else { throw AppError.badRequest("缺少居民编号 (resident is required)") }
         let field = try Self.field(form["field"] ?? "")
-        let value = try await denyingOutOfScope(context, target: "resident:\(id)") {
+        let value = try await app.denyingOutOfScope(context, target: "resident:\(id)") {
             try await app.store.residents.unmask(field, of: id, viewer: viewer, address: context.address)
         }
         return try await page(for: code, context: context, revealed: .init(resident: id, field: field, value: value))
@@ -120,17 +120,8 @@ struct NetController: Sendable {
             let page = BuildingPage(detail, residents: residents, viewer: context.viewer, revealed: revealed)
             return app.pages.response(page: page, template: "building", context: context)
         }
-        return app.pages.response(page: RegionPage(try await app.store.net.region(code)), template: "region", context: context)
-    }
-
-    /// Runs a scoped store call; a "not found" there is audited, since probing outside one's scope looks like an attack.
-    private func denyingOutOfScope<R>(_ context: AppRequestContext, target: String, _ body: () async throws -> R) async throws -> R {
-        do {
-            return try await body()
-        } catch let error as StoreError {
-            if case .notFound = error { try await app.store.audit(actor: context.actor, action: "access.denied", target: target) }
-            throw error
-        }
+        let viewer = context.session == nil ? nil : context.viewer
+        return app.pages.response(page: RegionPage(try await app.store.net.region(code), viewer: viewer), template: "region", context: context)
     }
 
     private func countyCode() async throws -> RegionCode {

@@ -31,6 +31,21 @@ struct BuildingRowView: Sendable {
     let head: StaffView?
 }
 
+/// What a member of staff can do from a page of their scope: find people, list organisations, export.
+struct StaffTools: Sendable {
+    let scope: String
+    let organisationsHref: String?
+    let mayExportUnmasked: Bool
+
+    /// Tools for `viewer` on the page of `code`, or nil when the viewer reads no residents there.
+    init?(_ viewer: Viewer?, code: RegionCode) {
+        guard let viewer, Policy.visibleTags(for: viewer) != nil, viewer.covers(code) else { return nil }
+        scope = code.value
+        organisationsHref = viewer.role.isNetStaff && code.level != .building ? "/registry/organisations?in=\(code)" : nil
+        mayExportUnmasked = Policy.mayUnmask(.citizenID, viewer: viewer) && Policy.mayUnmask(.phone, viewer: viewer)
+    }
+}
+
 struct RegionPage: PageView {
     let title: String
     let kind: String
@@ -48,8 +63,10 @@ struct RegionPage: PageView {
     let hasStaff: Bool
     let hasChildren: Bool
     let hasBuildings: Bool
+    let tools: StaffTools?
 
-    init(_ d: RegionDetail) {
+    init(_ d: RegionDetail, viewer: Viewer? = nil) {
+        tools = StaffTools(viewer, code: d.region.code)
         let r = d.region
         title = r.name
         kind = r.kindLabel
@@ -95,6 +112,7 @@ struct HouseholdView: Sendable { let room: String; let residents: Int }
 
 struct PersonView: Sendable {
     let id: Int64
+    let href: String
     let name: String
     let facts: String
     let idText: String
@@ -106,7 +124,7 @@ struct PersonView: Sendable {
     let tags: [String]
 }
 
-struct HouseholdGroup: Sendable { let room: String; let people: [PersonView] }
+struct HouseholdGroup: Sendable { let room: String; let href: String; let occupancy: String?; let people: [PersonView] }
 
 struct BuildingPage: PageView {
     let title: String
@@ -121,6 +139,7 @@ struct BuildingPage: PageView {
     /// Stored for the template (which sees stored properties only); a department may see an empty list.
     let hasResidents: Bool
     let departmentNote: String?
+    let tools: StaffTools?
 
     /// One field of one resident, just unmasked.
     struct Revealed: Sendable { let resident: Int64; let field: Policy.SealedField; let value: String }
@@ -138,24 +157,29 @@ struct BuildingPage: PageView {
         departmentNote = viewer?.role == .departmentOfficer
             ? "部门视图:只显示与\(viewer?.department?.label ?? "")职责相关的居民与标签" : nil
         hasResidents = residents != nil
+        tools = residents == nil ? nil : StaffTools(viewer, code: b.code)
         guard let residents, let viewer else { self.residents = nil; return }
+        let dwellings = Dictionary(d.households.map { ($0.room, $0) }, uniquingKeysWith: { a, _ in a })
         let today = CivilDate.today()
         var groups: [HouseholdGroup] = []
         for r in residents {
             let idShown = revealed.flatMap { $0.resident == r.id && $0.field == .citizenID ? $0.value : nil }
             let phoneShown = revealed.flatMap { $0.resident == r.id && $0.field == .phone ? $0.value : nil }
             let person = PersonView(
-                id: r.id, name: r.name,
+                id: r.id, href: "/registry/residents/\(r.id)", name: r.name,
                 facts: "\(r.relation.label) · \(r.sex.label) · \(r.birthDate.years(until: today))岁 · \(r.ethnicity)",
                 idText: idShown ?? r.idMasked, idRevealed: idShown != nil,
                 phoneText: phoneShown ?? r.phoneMasked, phoneRevealed: phoneShown != nil,
                 canUnmaskID: idShown == nil && Policy.mayUnmask(.citizenID, viewer: viewer),
                 canUnmaskPhone: phoneShown == nil && r.phoneMasked != nil && Policy.mayUnmask(.phone, viewer: viewer),
                 tags: r.tags.map(\.label))
-            if groups.last?.room == r.room {
-                groups[groups.count - 1] = HouseholdGroup(room: r.room, people: groups[groups.count - 1].people + [person])
+            if let last = groups.last, last.room == r.room {
+                groups[groups.count - 1] = HouseholdGroup(room: r.room, href: last.href, occupancy: last.occupancy, people: last.people + [person])
             } else {
-                groups.append(HouseholdGroup(room: r.room, people: [person]))
+                let dwelling = dwellings[r.room]
+                groups.append(HouseholdGroup(room: r.room, href: dwelling.map { "/registry/households/\($0.id)" } ?? "#",
+                                             occupancy: dwelling.flatMap { $0.occupancy == .ownerOccupied ? nil : $0.occupancy.label },
+                                             people: [person]))
             }
         }
         self.residents = groups

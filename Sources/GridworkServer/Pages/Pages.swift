@@ -18,6 +18,8 @@ struct Chrome: Sendable {
     let csrf: String
     let admin: Bool
     let auditor: Bool
+    /// Reads residents (net staff and departments): the header offers search.
+    let searcher: Bool
 
     init(_ context: AppRequestContext) {
         let v = context.session == nil ? nil : context.viewer
@@ -27,6 +29,7 @@ struct Chrome: Sendable {
         csrf = context.session?.csrf ?? ""
         admin = v.map(Policy.mayManageUsers) ?? false
         auditor = v.map(Policy.mayReadAudit) ?? false
+        searcher = v.map { Policy.visibleTags(for: $0) != nil } ?? false
     }
 }
 

@@ -25,6 +25,7 @@ public enum Migrations {
         CreateNet(),
         CreateAccess(),
         CreateRegistryHistory(),
+        CreateRegistryDetail(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

@@ -10,6 +10,8 @@ public struct Store: Sendable {
     public var net: NetStore { NetStore(database: database) }
     public var accounts: AccountStore { AccountStore(database: database, sealer: sealer) }
     public var residents: ResidentStore { ResidentStore(database: database, sealer: sealer) }
+    public var registry: RegistryStore { RegistryStore(database: database, sealer: sealer) }
+    public var organisations: OrganisationStore { OrganisationStore(database: database) }
 
     /// Opens `location`, applies pending migrations and loads the sealing key
     /// (from `GRIDWORK_SEAL_KEY` or `keyFile`), refusing a key that does not match.

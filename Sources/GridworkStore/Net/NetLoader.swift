@@ -32,7 +32,7 @@ public final class NetLoader {
         tables = [
             Table(name: "regions", columns: ["id", "parent_id", "level", "kind", "code", "number", "name", "address", "office_phone", "boundary"]),
             Table(name: "buildings", columns: ["id", "grid_id", "number", "name", "address", "floors", "units"]),
-            Table(name: "households", columns: ["id", "building_id", "number", "unit", "floor", "room"]),
+            Table(name: "households", columns: ["id", "building_id", "number", "unit", "floor", "room", "occupancy"]),
             Table(name: "staff", columns: ["id", "role", "name", "sex", "work_phone", "grid_id", "building_id"]),
             Table(name: "residents", columns: ["id", "household_id", "building_id", "name", "sex", "birth_date", "ethnicity", "relation",
                                                "id_sealed", "id_index", "id_masked", "phone_sealed", "phone_index", "phone_masked",
@@ -106,9 +106,10 @@ public final class NetLoader {
         return id
     }
 
-    public func addHousehold(buildingID: Int64, number: Int, unit: Int, floor: Int, room: String) async throws -> Int64 {
+    public func addHousehold(buildingID: Int64, number: Int, unit: Int, floor: Int, room: String,
+                             occupancy: Occupancy = .ownerOccupied) async throws -> Int64 {
         let id = take(.households)
-        try await append(.households, [id, buildingID, number, unit, floor, room])
+        try await append(.households, [id, buildingID, number, unit, floor, room, occupancy.rawValue])
         return id
     }
 

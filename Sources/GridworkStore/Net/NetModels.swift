@@ -69,11 +69,22 @@ public struct BuildingSummary: Codable, Sendable, Equatable {
 }
 
 public struct HouseholdSummary: Codable, Sendable, Equatable {
+    /// The dwelling's row, for staff pages; not part of the public API.
+    public var id: Int64 = 0
     public let number: Int
     public let unit: Int
     public let floor: Int
     public let room: String
     public let residents: Int
+    /// How the dwelling is used; staff only — a public list of empty flats helps no one but burglars.
+    public var occupancy: Occupancy = .ownerOccupied
+
+    enum CodingKeys: String, CodingKey { case number, unit, floor, room, residents }
+
+    public init(id: Int64, number: Int, unit: Int, floor: Int, room: String, residents: Int, occupancy: Occupancy) {
+        self.id = id; self.number = number; self.unit = unit; self.floor = floor; self.room = room
+        self.residents = residents; self.occupancy = occupancy
+    }
 }
 
 public struct BuildingDetail: Codable, Sendable, Equatable {

@@ -72,13 +72,14 @@ public struct NetStore: Sendable {
             throw StoreError.notFound(what: "楼栋 (building)", key: code.value)
         }
         let households = try await db.raw("""
-            SELECT h.number, h.unit, h.floor, h.room,
-                   (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id) AS residents
+            SELECT h.id, h.number, h.unit, h.floor, h.room, h.occupancy,
+                   (SELECT COUNT(*) FROM residents r WHERE r.household_id = h.id AND r.status = 'present') AS residents
             FROM households h WHERE h.building_id = \(bind: id) ORDER BY h.number
             """).all().map { r in
-            HouseholdSummary(number: try r.decode(column: "number", as: Int.self), unit: try r.decode(column: "unit", as: Int.self),
+            HouseholdSummary(id: try r.decode(column: "id", as: Int64.self), number: try r.decode(column: "number", as: Int.self), unit: try r.decode(column: "unit", as: Int.self),
                              floor: try r.decode(column: "floor", as: Int.self), room: try r.decode(column: "room", as: String.self),
-                             residents: try r.decode(column: "residents", as: Int.self))
+                             residents: try r.decode(column: "residents", as: Int.self),
+                             occupancy: Occupancy(rawValue: try r.decode(column: "occupancy", as: String.self)) ?? .ownerOccupied)
         }
         let staff = try await Self.gridStaff(db, under: grid)[grid] ?? []
         return BuildingDetail(building: building, path: try await Self.path(db, to: grid), gridStaff: staff, households: households)
@@ -97,7 +98,7 @@ public struct NetStore: Sendable {
             grids: try await count("regions", where: "level = 'grid'"),
             buildings: try await count("buildings"),
             households: try await count("households"),
-            residents: try await count("residents"),
+            residents: try await count("residents", where: "status = 'present'"),
             buildingHeads: try await count("staff", where: "role = 'building_head'"),
             gridWorkers: try await count("staff", where: "role = 'grid_worker'"))
     }
@@ -182,7 +183,7 @@ public struct NetStore: Sendable {
             SELECT g.code,
                    (SELECT COUNT(*) FROM buildings b WHERE b.grid_id = g.id) AS buildings,
                    (SELECT COUNT(*) FROM households h JOIN buildings b ON h.building_id = b.id WHERE b.grid_id = g.id) AS households,
-                   (SELECT COUNT(*) FROM residents r JOIN buildings b ON r.building_id = b.id WHERE b.grid_id = g.id) AS residents
+                   (SELECT COUNT(*) FROM residents r JOIN buildings b ON r.building_id = b.id WHERE b.grid_id = g.id AND r.status = 'present') AS residents
             FROM regions g WHERE g.level = 'grid' AND \(subtree("g.code", code))
             """).all()
         var result: [RegionCode: NetCounts] = [:]
@@ -221,7 +222,7 @@ public struct NetStore: Sendable {
         return try await db.raw("""
             SELECT b.number, b.name, b.address, b.floors, b.units,
                    (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households,
-                   (SELECT COUNT(*) FROM residents r WHERE r.building_id = b.id) AS residents,
+                   (SELECT COUNT(*) FROM residents r WHERE r.building_id = b.id AND r.status = 'present') AS residents,
                    s.role, s.name AS head_name, s.work_phone
             FROM buildings b LEFT JOIN staff s ON s.building_id = b.id
             WHERE b.grid_id = \(bind: gridID) \(filter) ORDER BY b.number

@@ -39,21 +39,24 @@ public struct ResidentStore: Sendable {
                    \(Self.tagsColumn(database.kind))
             FROM residents r JOIN households h ON h.id = r.household_id
             JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
-            WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) \(onlyTagged)
+            WHERE g.code = \(bind: grid.value) AND b.number = \(bind: number) AND r.status = 'present' \(onlyTagged)
             ORDER BY h.number, r.id
             """).all()
-        return try rows.map { r in
-            let all = (try r.decode(column: "tags", as: String?.self) ?? "").split(separator: ",").compactMap { ResidentTag(rawValue: String($0)) }
-            return ResidentView(
-                id: try r.decode(column: "id", as: Int64.self), room: try r.decode(column: "room", as: String.self),
-                name: try r.decode(column: "name", as: String.self), sex: Sex(rawValue: try r.decode(column: "sex", as: String.self))!,
-                birthDate: CivilDate(iso: try r.decode(column: "birth_date", as: String.self))!,
-                ethnicity: try r.decode(column: "ethnicity", as: String.self),
-                relation: Relation(rawValue: try r.decode(column: "relation", as: String.self)) ?? .other,
-                idMasked: try r.decode(column: "id_masked", as: String.self),
-                phoneMasked: try r.decode(column: "phone_masked", as: String?.self),
-                tags: ResidentTag.allCases.filter { all.contains($0) && tags.contains($0) })
-        }
+        return try rows.map { try Self.view($0, tags: tags) }
+    }
+
+    /// A row with the resident columns (`r.id`, `h.room`, name … `tags`) as the viewer may see it.
+    static func view(_ r: any SQLRow, tags: Set<ResidentTag>) throws -> ResidentView {
+        let all = (try r.decode(column: "tags", as: String?.self) ?? "").split(separator: ",").compactMap { ResidentTag(rawValue: String($0)) }
+        return ResidentView(
+            id: try r.decode(column: "id", as: Int64.self), room: try r.decode(column: "room", as: String.self),
+            name: try r.decode(column: "name", as: String.self), sex: Sex(rawValue: try r.decode(column: "sex", as: String.self)) ?? .male,
+            birthDate: CivilDate(iso: try r.decode(column: "birth_date", as: String.self)) ?? CivilDate(year: 1900, month: 1, day: 1)!,
+            ethnicity: try r.decode(column: "ethnicity", as: String.self),
+            relation: Relation(rawValue: try r.decode(column: "relation", as: String.self)) ?? .other,
+            idMasked: try r.decode(column: "id_masked", as: String.self),
+            phoneMasked: try r.decode(column: "phone_masked", as: String?.self),
+            tags: ResidentTag.allCases.filter { all.contains($0) && tags.contains($0) })
     }
 
     /// Reveals one sealed field of one resident and audits it in the same transaction.
@@ -138,7 +141,7 @@ extension ResidentStore {
         let tagged = Self.carrying(duty)
         let from: SQLQueryString = """
             FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
-            WHERE \(Self.inScope(viewer)) AND \(tagged)
+            WHERE \(Self.inScope(viewer)) AND \(tagged) AND r.status = 'present'
             """
         let total = try await database.reader.raw("SELECT COUNT(*) AS n \(from)").first()!.decode(column: "n", as: Int.self)
         let rows = try await database.reader.raw("""
@@ -147,7 +150,7 @@ extension ResidentStore {
                    \(Self.tagsColumn(database.kind))
             FROM residents r JOIN buildings b ON b.id = r.building_id JOIN regions g ON g.id = b.grid_id
             LEFT JOIN staff s ON s.building_id = b.id
-            WHERE \(Self.inScope(viewer)) AND \(tagged)
+            WHERE \(Self.inScope(viewer)) AND \(tagged) AND r.status = 'present'
             ORDER BY g.code, b.number, r.id LIMIT \(bind: limit)
             """).all()
         return (try rows.map { r in
