@@ -370,7 +370,12 @@ import Testing
         try Self.expectXLSXError(Self.rawZip(tenGigabytes), in: dir, "an entry claiming 10 GB")
         var understated = Self.package(sheet: sheet)
         understated[0].declaredSize = 10
-        try Self.expectXLSXError(Self.rawZip(understated), in: dir, "more data than the directory says")
+        try Self.expectXLSXError(Self.rawZip(understated), in: dir, "a stored entry with more data than the directory says")
+        var shortDeflated = bytes
+        if let at = Self.offsetOfDirectoryEntry(named: "xl/worksheets/sheet1.xml", in: bytes) {
+            shortDeflated.replaceSubrange((at + 24)..<(at + 28), with: [100, 0, 0, 0])
+        }
+        try Self.expectXLSXError(shortDeflated, in: dir, "a deflated entry inflating past its declared size")
 
         for (xml, why) in [
             ("<worksheet><sheetData><row><c></row></sheetData></worksheet>", "mismatched tags"),
@@ -400,6 +405,21 @@ import Testing
         let size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
         #expect(size < 64 << 10)
         #expect(throws: XLSXError.tooLarge("xl/worksheets/sheet1.xml")) { _ = try XLSXReader(path: path) }
+    }
+
+    @Test func aLongGapOfMissingRowsComesOutInBatches() throws {
+        let dir = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("gap.xlsx").path
+        let sheet = "<worksheet \(Self.main)><sheetData><row r=\"1\"><c t=\"inlineStr\"><is><t>头</t></is></c></row>"
+            + "<row r=\"5001\"><c t=\"inlineStr\"><is><t>尾</t></is></c></row></sheetData></worksheet>"
+        try Data(Self.rawZip(Self.package(sheet: sheet))).write(to: URL(fileURLWithPath: path))
+        var reader = try XLSXReader(path: path)
+        var sizes: [Int] = [], rows: [[String]] = []
+        while let batch = try reader.next() { sizes.append(batch.count); rows += batch }
+        #expect(sizes == [2_000, 2_000, 1_001])
+        #expect(rows.count == 5_001 && rows.first == ["头"] && rows.last == ["尾"])
+        #expect(rows.dropFirst().dropLast().allSatisfy { $0.isEmpty })
     }
 
     @Test func anEmptySheetHasNoRows() throws {
@@ -448,6 +468,20 @@ import Testing
 }
 
 extension XLSXTests {
+    /// Where an entry's central directory record starts.
+    static func offsetOfDirectoryEntry(named name: String, in bytes: [UInt8]) -> Int? {
+        let needle = Array(name.utf8)
+        var i = 0
+        while i + 46 + needle.count <= bytes.count {
+            if bytes[i] == 0x50, bytes[i + 1] == 0x4B, bytes[i + 2] == 1, bytes[i + 3] == 2,
+               Array(bytes[(i + 46)..<(i + 46 + needle.count)]) == needle {
+                return i
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// Where an entry's data starts in a ZIP written by `ZipWriter` (no extra fields).
     static func offsetOfData(named name: String, in bytes: [UInt8]) -> Int? {
         let needle = Array(name.utf8)

@@ -86,6 +86,8 @@ public struct XLSXReader {
     private var scanner: XMLScanner
     private var sheet: SheetHandler
     private let bytesBefore: Int
+    /// How many of `sheet.rows` were already handed out.
+    private var handedOut = 0
     private var inputEnded = false
     private var failure: XLSXError?
 
@@ -146,7 +148,7 @@ public struct XLSXReader {
     }
 
     private mutating func advance() throws(XLSXError) -> [[String]]? {
-        while sheet.rows.count < Self.batchSize, !inputEnded {
+        while sheet.rows.count - handedOut < Self.batchSize, !inputEnded {
             if let chunk = try stream.read() {
                 try scanner.feed(chunk, to: &sheet)
             } else {
@@ -156,14 +158,17 @@ public struct XLSXReader {
             }
             bytesRead = bytesBefore + stream.compressedRead
         }
-        if sheet.rows.isEmpty { bytesRead = size; return nil }
+        if handedOut == sheet.rows.count { bytesRead = size; return nil }
         let batch: [[String]]
-        if sheet.rows.count <= Self.batchSize {
+        if handedOut == 0, sheet.rows.count <= Self.batchSize {
             batch = sheet.rows
             sheet.rows = []
         } else {
-            batch = Array(sheet.rows[..<Self.batchSize])
-            sheet.rows.removeFirst(Self.batchSize)
+            // A long gap of missing rows can queue many at once; hand them out without shifting the rest.
+            let end = min(sheet.rows.count, handedOut + Self.batchSize)
+            batch = Array(sheet.rows[handedOut..<end])
+            handedOut = end
+            if handedOut == sheet.rows.count { sheet.rows.removeAll(keepingCapacity: true); handedOut = 0 }
         }
         if inputEnded, sheet.rows.isEmpty { bytesRead = size }
         return batch
@@ -990,7 +995,8 @@ public struct XLSXWriter {
         Self.appendDecimal(r, to: &number)
         xml += "<row r=\"".utf8; xml += number; xml += "\">".utf8
         for (i, cell) in row.enumerated() where !cell.isEmpty {
-            guard cell.utf16.count <= Self.maxCellLength else {
+            // A string has no more UTF-16 units than UTF-8 bytes, so most cells skip the count.
+            guard cell.utf8.count <= Self.maxCellLength || cell.utf16.count <= Self.maxCellLength else {
                 throw XLSXError("第\(r)行第\(i + 1)列超过Excel单元格上限\(Self.maxCellLength)个字符",
                                 "row \(r), column \(i + 1) is longer than \(Self.maxCellLength) characters")
             }

@@ -293,7 +293,7 @@ final class ZipEntryStream {
     /// The next chunk of decompressed bytes (never empty); nil once the entry is complete and verified.
     func read() throws(XLSXError) -> [UInt8]? {
         if done { return nil }
-        while true {
+        while !streamEnded {
             let n = try entry.method == 8 ? inflateSome() : copySome()
             if n > 0 {
                 produced += n
@@ -301,13 +301,11 @@ final class ZipEntryStream {
                 crc = CZlib.crc32(crc, output, UInt32(n))
                 return Array(UnsafeBufferPointer(start: output, count: n))
             }
-            if streamEnded {
-                done = true
-                guard produced == entry.uncompressedSize else { throw .sizeMismatch(entry.name) }
-                guard UInt32(truncatingIfNeeded: crc) == entry.crc32 else { throw .badCRC(entry.name) }
-                return nil
-            }
         }
+        done = true
+        guard produced == entry.uncompressedSize else { throw .sizeMismatch(entry.name) }
+        guard UInt32(truncatingIfNeeded: crc) == entry.crc32 else { throw .badCRC(entry.name) }
+        return nil
     }
 
     private func copySome() throws(XLSXError) -> Int {
