@@ -167,6 +167,27 @@ struct Generator {
             buildingsDone += 1
             progress(buildingsDone, options.profile.buildings)
         }
+        try await addOrganisations(gridID: gridID, place: place, compound: compound)
+    }
+
+    static let contacts = ["李明", "王芳", "刘建华", "陈丽", "张伟", "罗红梅", "曾志强", "周敏"]
+
+    /// Two organisations per grid — a shop and a school in town, a farm-supply store and a clinic in a village —
+    /// with valid credit codes. Nothing is drawn from the generators, so the people stay the same.
+    func addOrganisations(gridID: Int64, place: Place, compound: String) async throws {
+        let n = Int(gridID)
+        let kinds: [(name: String, kind: OrganisationKind, prefix: String)] = place.village
+            ? [("农资店", .soleTrader, "92"), ("卫生室", .publicInstitution, "12")]
+            : [("便民超市", .company, "91"), ("幼儿园", .school, "52")]
+        for (i, k) in kinds.enumerated() {
+            let digits = String(n * 10 + i)
+            guard let code = CreditCode.completing(k.prefix + DemoCounty.code.value + String(repeating: "0", count: max(0, 9 - digits.count)) + digits)
+            else { continue }
+            let name = (place.village ? place.community : compound) + k.name
+            try await loader.addOrganisation(gridID: gridID, buildingID: nil, name: name, creditCode: code, kind: k.kind,
+                                             address: place.prefix + name, contact: Self.contacts[(n + i) % Self.contacts.count],
+                                             contactPhone: "0739-8\(100_000 + (n * 7919 + i) % 900_000)")
+        }
     }
 
     /// About one in seven residents is registered (户籍) somewhere other than where they live.

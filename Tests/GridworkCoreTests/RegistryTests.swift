@@ -8,6 +8,11 @@ import Testing
         #expect(try CreditCode(" 91110000802100433b ").value == "91110000802100433B")
     }
 
+    @Test func seventeenCharactersAreCompletedWithTheirCheckCharacter() {
+        #expect(CreditCode.completing("91350100M000100Y4")?.value == "91350100M000100Y43")
+        #expect(CreditCode.completing("91350100O000100Y4") == nil)
+    }
+
     @Test func aWrongCheckCharacterIsNamed() {
         #expect(throws: CreditCode.Problem.checkCharacter(expected: "3", found: "4")) { try CreditCode("91350100M000100Y44") }
     }

@@ -37,6 +37,18 @@ public struct CreditCode: Sendable, Hashable, Codable, CustomStringConvertible {
         value = String(chars)
     }
 
+    /// Completes seventeen characters with their check character; nil if one is not in the alphabet.
+    public static func completing(_ first17: String) -> CreditCode? {
+        let chars = Array(first17)
+        guard chars.count == 17 else { return nil }
+        var sum = 0
+        for (i, c) in chars.enumerated() {
+            guard let v = alphabet.firstIndex(of: c) else { return nil }
+            sum += v * weights[i]
+        }
+        return try? CreditCode(first17 + String(alphabet[(31 - sum % 31) % 31]))
+    }
+
     /// The administrative division the registering office belongs to (characters 3–8).
     public var division: String { String(value.dropFirst(2).prefix(6)) }
     public var description: String { value }

@@ -25,7 +25,7 @@ public final class NetLoader {
         var rows: [[any Encodable & Sendable]] = []
     }
 
-    private enum T: Int { case regions, buildings, households, staff, residents, tags }
+    private enum T: Int { case regions, buildings, households, staff, residents, tags, organisations }
 
     init(db: any SQLDatabase, sealer: Sealer, kind: DatabaseKind, flushEvery: Int = 20_000) {
         self.db = db; self.sealer = sealer; self.kind = kind; self.flushEvery = flushEvery
@@ -38,6 +38,8 @@ public final class NetLoader {
                                                "id_sealed", "id_index", "id_masked", "phone_sealed", "phone_index", "phone_masked",
                                                "address", "registered_address"]),
             Table(name: "resident_tags", columns: ["resident_id", "tag"]),
+            Table(name: "organisations", columns: ["id", "grid_id", "building_id", "name", "credit_code", "kind", "address", "contact",
+                                                   "contact_phone", "registered_at", "registered_by"]),
         ]
     }
 
@@ -127,6 +129,12 @@ public final class NetLoader {
             r.address, r.registeredAddress,
         ])
         for tag in r.tags { try await append(.tags, [id, tag.rawValue]) }
+    }
+
+    public func addOrganisation(gridID: Int64, buildingID: Int64?, name: String, creditCode: CreditCode, kind: OrganisationKind,
+                                address: String, contact: String, contactPhone: String) async throws {
+        try await append(.organisations, [take(.organisations), gridID, buildingID, name, creditCode.value, kind.rawValue, address,
+                                          contact, contactPhone, Timestamp.now(), "seed"])
     }
 
     /// Hands every buffered row to the writer, parents first, and returns
