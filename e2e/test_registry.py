@@ -25,7 +25,7 @@ def test_grid_worker_searches_registers_a_birth_and_a_move_out(server, phone):
     hits = page.locator("#hits li")
     assert hits.count() >= 1
     assert "找到" in page.locator("h2").first.inner_text()
-    page.screenshot(path=str(OUT / "20-search.png"), full_page=True)
+    page.screenshot(path=str(OUT / "20-search.png"))
     # A bad age range is explained and nothing is searched.
     page.get_by_label("年龄从").fill("90")
     page.get_by_label("年龄到").fill("20")
@@ -39,8 +39,8 @@ def test_grid_worker_searches_registers_a_birth_and_a_move_out(server, phone):
     hits.first.locator(".who a").click()
     assert page.locator("#members li").count() >= 1
     page.get_by_text("登记出生或迁入").click()
-    page.get_by_label("出生").check()
-    page.get_by_label("姓名").fill("刘小禾")
+    page.get_by_label("出生", exact=True).check()
+    page.get_by_label("姓名", exact=True).fill("刘小禾")
     baby = citizen_id("430524", datetime.date.today() - datetime.timedelta(days=30), 994)
     page.get_by_label("公民身份号码").fill(baby[:-1] + ("1" if baby[-1] != "1" else "2"))
     page.get_by_label("与户主关系").select_option("granddaughter")

@@ -69,12 +69,15 @@ struct Export: AsyncParsableCommand {
 
     struct Residents: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export residents within a scope as CSV (UTF-8 with BOM, the importer's columns); masked unless --unmasked (audited).")
+            abstract: "Export residents within a scope as CSV (UTF-8 with BOM) or XLSX, in the importer's columns; masked unless --unmasked (audited).")
 
         @OptionGroup var database: DatabaseOptions
 
-        @Option(help: "The CSV file to write.")
+        @Option(help: "The file to write (.csv or .xlsx).")
         var out: String
+
+        @Option(help: "csv or xlsx (default: from the file's extension, else csv).")
+        var format: String?
 
         @Option(help: "Only residents within this code (default: the county).")
         var scope: String?
@@ -83,11 +86,15 @@ struct Export: AsyncParsableCommand {
         var unmasked = false
 
         func run() async throws {
+            let name = format ?? (out.lowercased().hasSuffix(".xlsx") ? "xlsx" : "csv")
+            guard let format = ExportFormat(rawValue: name.lowercased()) else {
+                throw ValidationError("--format 应为 csv 或 xlsx,实际“\(name)” (--format must be csv or xlsx)")
+            }
             let written = try await database.withStore { store in
                 let county = try await countyScope(store)
                 let within = try scope.map { try parseCode($0, name: "--scope") } ?? county
                 let viewer = Viewer(userID: 0, login: "cli", role: .countyAdmin, scope: within)
-                return try await ResidentExporter(store: store).export(to: out, viewer: viewer, unmasked: unmasked, address: "local")
+                return try await ResidentExporter(store: store).export(to: out, format: format, viewer: viewer, unmasked: unmasked, address: "local")
             }
             print("已导出 (exported) \(written) 人 → \(out)\(unmasked ? " (完整号码,已记入审计 unmasked, audited)" : "")")
         }

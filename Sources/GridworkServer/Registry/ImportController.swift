@@ -3,7 +3,7 @@ import GridworkCore
 import GridworkStore
 import Hummingbird
 
-/// The import wizard: upload a CSV, see what it would do, confirm, follow the
+/// The import wizard: upload a CSV or XLSX file, see what it would do, confirm, follow the
 /// progress, download the rows to fix.
 ///
 /// Uploads are kept on this server's disk under their SHA-256, so the same
@@ -75,7 +75,7 @@ struct ImportController: Sendable {
             throw error
         }
         let digest = try ResidentImporter.digest(of: temporary)
-        let path = dir.appendingPathComponent(digest + ".csv").path
+        let path = dir.appendingPathComponent(digest + ".upload").path
         try? FileManager.default.removeItem(atPath: path)
         try FileManager.default.moveItem(atPath: temporary, toPath: path)
         var options = Self.options(viewer, digest: digest)
@@ -92,7 +92,7 @@ struct ImportController: Sendable {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Policy.mayImport)
         let digest = try Self.digest(context)
-        let path = try Self.uploads().appendingPathComponent(digest + ".csv").path
+        let path = try Self.uploads().appendingPathComponent(digest + ".upload").path
         guard FileManager.default.fileExists(atPath: path) else { throw AppError.notFound("未找到上传的文件,请重新上传 (no such upload)") }
         let store = app.store, actor = context.actor
         let options = Self.options(viewer, digest: digest)

@@ -126,6 +126,7 @@ struct RegistryController: Sendable {
         let householdHref: String
         let place: String
         let buildingHref: String
+        let buildingName: String
         let history: [HistoryRow]
         let mayEdit: Bool
         let today: String
@@ -156,7 +157,7 @@ struct RegistryController: Sendable {
             canUnmaskPhone: phoneShown == nil && p.person.phoneMasked != nil && Policy.mayUnmask(.phone, viewer: viewer),
             tags: p.person.tags.map(\.label), address: p.address, registeredAddress: p.registeredAddress,
             householdHref: "/registry/households/\(p.householdID)", place: p.buildingName + p.person.room, buildingHref: "/net/\(p.building)",
-            history: history.map(Self.historyRow), mayEdit: Policy.mayEditRegistry(viewer) && p.status == .present,
+            buildingName: p.buildingName, history: history.map(Self.historyRow), mayEdit: Policy.mayEditRegistry(viewer) && p.status == .present,
             today: today.iso, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "registry-resident", context: context)
     }

@@ -13,7 +13,7 @@ form.addEventListener("submit", async (event) => {
   try {
     const answer = await fetch("/registry/import/upload", {
       method: "POST", body: file, credentials: "same-origin",
-      headers: { "Content-Type": "text/csv", "X-CSRF-Token": form.dataset.csrf },
+      headers: { "Content-Type": file.type || "application/octet-stream", "X-CSRF-Token": form.dataset.csrf },
     });
     const data = await answer.json();
     if (!answer.ok) throw new Error(data.error ? data.error.message : answer.statusText);
