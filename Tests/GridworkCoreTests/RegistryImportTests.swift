@@ -82,3 +82,42 @@ import Testing
         #expect(problems([.room: ""]).first?.field == "房号")
     }
 }
+
+@Suite struct ResidentRowFastPathTests {
+    static let county = RegionCode.county("430524")
+    static let today = CivilDate(year: 2026, month: 11, day: 29)!
+
+    /// The per-file column index gives the same answers as the dictionary form, row after row (with the building memo).
+    @Test func cellsWithAColumnIndexMatchTheDictionaryForm() {
+        let header = ["姓名", "身份证号", "性别", "出生日期", "手机号码", "楼栋", "单元", "房号", "与户主关系", "人员类别", "现住址"]
+        let map = ImportColumn.map(headers: header)
+        let index = ImportColumnIndex(map.columns)
+        let rows: [[String]] = [
+            [" 王伟 ", "430524199001010016", "男", "1990-01-01", "13812342151", "430524001001001001", "1", "101", "户主", "低保户", "某地1号"],
+            ["王伟", "430524199001010016", "女", "1990/1/2", "1234", "430524001001001001", "", "1单元101室", "外星", "外星人", ""],
+            ["=SUM(A1)", "430524199001010012", "", "", "", "110105001001001001", "", "", "", "", ""],
+            ["\u{3000}李四\u{3000}", "430524199001010016", "male", "19900101", "+8613812342151", "12", "", "101", "wife", "", ""],
+            ["张三", "430524199001010016", "", "1990.01.01", "", "430524001001001001"], // a short row
+        ]
+        var memo = ResidentRowValidator.Memo()
+        for cells in rows {
+            var dict: [ImportColumn: String] = [:]
+            for (i, c) in map.columns where i < cells.count { dict[c] = cells[i] }
+            let slow = ResidentRowValidator.validate(dict, county: Self.county, today: Self.today)
+            let fast = ResidentRowValidator.validate(cells: cells, index: index, county: Self.county, today: Self.today, memo: &memo)
+            #expect(slow == fast, "\(cells)")
+        }
+    }
+
+    @Test func fastTrimAndDatesAgreeWithTheSlowPaths() {
+        for s in ["王伟", " 王伟", "王伟\u{3000}", "a", "a\u{301}", " ", "", "\tx\t", "1单元101室", "é "] {
+            #expect(ResidentRowValidator.fastTrimmed(s) == s.trimmingWhitespace(), "\(s.debugDescription)")
+        }
+        #expect(ResidentRowValidator.parseDate("1990-05-01") == CivilDate(year: 1990, month: 5, day: 1))
+        #expect(ResidentRowValidator.parseDate("1990/05/01") == CivilDate(year: 1990, month: 5, day: 1))
+        #expect(ResidentRowValidator.parseDate("1990-02-30") == nil)
+        #expect(ResidentRowValidator.parseDate("1990年5月1日") == CivilDate(year: 1990, month: 5, day: 1))
+        #expect(ResidentRowValidator.fastLooksLikeFormula("=1") && ResidentRowValidator.fastLooksLikeFormula("-x"))
+        #expect(!ResidentRowValidator.fastLooksLikeFormula("王") && !ResidentRowValidator.fastLooksLikeFormula(""))
+    }
+}

@@ -1,5 +1,9 @@
 import Foundation
 import GridworkCore
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
 import SQLKit
 
 /// What an import did.
@@ -22,6 +26,8 @@ public struct ImportReport: Sendable, Equatable {
 public struct ImportOptions: Sendable {
     public var dryRun = false
     public var batchSize = 5_000
+    /// SQLite: consecutive batches are committed together until they hold this many rows (see `ImportWriter`).
+    public var commitRows = 50_000
     /// Where to write the rows that need attention (default: beside the file, `….report.csv`).
     public var reportPath: String?
     /// The mapping step: header text → column, for headers not recognised.
@@ -42,10 +48,9 @@ public struct ResidentImporter: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    private struct Row {
+    private struct Row: Sendable {
         let number: Int
         let cells: [String]
-        let values: [ImportColumn: String]
     }
 
     private struct Existing {
@@ -89,7 +94,10 @@ public struct ResidentImporter: Sendable {
         let (runID, resumeAfter) = options.dryRun
             ? (Int64(0), 0) : try await startRun(file: path, digest: try ImportFile.digest(path: path), actor: actor)
         report.resumedFrom = resumeAfter
+        let columns = ImportColumnIndex(map.columns)
         let net = try await NetIndex.load(store.database)
+        // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
+        let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows)
         var seen: [UInt64: Int] = [:]
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
         var batch: [Row] = []
@@ -97,15 +105,15 @@ public struct ResidentImporter: Sendable {
 
         // One batch is written while the next is prepared; batches land in file order.
         var writing: Task<Void, any Error>?
-        let store = store, login = actor.login
+        let login = actor.login
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            let prepared = try await prepare(batch, county: county, net: net, seen: &seen, options: options, skipThrough: resumeAfter,
-                                             report: &report, reportWriter: &reportWriter)
+            let prepared = try await prepare(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
+                                             skipThrough: resumeAfter, report: &report, reportWriter: &reportWriter)
             batch.removeAll(keepingCapacity: true)
             try await writing?.value
-            if let prepared {
-                writing = Task { try await Self.write(prepared, store: store, runID: runID, actor: login) }
+            if let prepared, let writer {
+                writing = Task { try await writer.write(prepared, runID: runID, actor: login) }
             }
             progress(file.bytesRead, file.size, report.rows)
         }
@@ -115,9 +123,7 @@ public struct ResidentImporter: Sendable {
             while true {
                 for cells in pendingRecords {
                     rowNumber += 1
-                    var values: [ImportColumn: String] = [:]
-                    for (i, column) in map.columns where i < cells.count { values[column] = cells[i] }
-                    batch.append(Row(number: rowNumber, cells: cells, values: values))
+                    batch.append(Row(number: rowNumber, cells: cells))
                     if batch.count >= options.batchSize { try await flush() }
                 }
                 guard let next = try file.next() else { break }
@@ -128,7 +134,12 @@ public struct ResidentImporter: Sendable {
         } catch {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
             _ = try? await writing?.value
+            await writer?.close()
             throw error
+        }
+        if let writer {
+            do { try await writer.finish() } catch { await writer.close(); throw error }
+            await writer.close()
         }
         if !options.dryRun { try await finishRun(runID) }
         report.reportFile = try reportWriter.close()
@@ -144,13 +155,41 @@ public struct ResidentImporter: Sendable {
     /// A row checked and sealed off the database path.
     private struct Checked: Sendable {
         let row: Row
-        let result: Result<(person: ImportedResident, index: String, sealedID: String, sealedPhone: String?, phoneIndex: String?), RowProblems>
+        let result: Result<Sealed, RowProblems>
+    }
+
+    private struct Sealed: Sendable {
+        let person: ImportedResident
+        let index: String
+        let key: UInt64
+        let sealedID: String
+        let sealedPhone: String?
+        let phoneIndex: String?
+    }
+
+    /// One new resident, every column ready (the ID is given when the batch is written).
+    struct NewResident: Sendable {
+        let household: Int64
+        let building: Int64
+        let name: String
+        let sex: String
+        let birthDate: String
+        let ethnicity: String
+        let relation: String
+        let idSealed: String
+        let idIndex: String
+        let idMasked: String
+        let phoneSealed: String?
+        let phoneIndex: String?
+        let phoneMasked: String?
+        let address: String
+        let registeredAddress: String
+        let tags: [String]
     }
 
     /// What one batch will write, prepared while the previous batch is written.
-    private struct Prepared: Sendable {
-        var residents: [[any Encodable & Sendable]] = []
-        var tags: [[String]] = []
+    struct Prepared: Sendable {
+        var residents: [NewResident] = []
         var updates: [(id: Int64, changes: [Change], tags: [ResidentTag]?)] = []
         var lastRow = 0
         var created = 0
@@ -159,8 +198,9 @@ public struct ResidentImporter: Sendable {
     }
 
     /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
-    private func prepare(_ rows: [Row], county: RegionCode, net: NetIndex, seen: inout [UInt64: Int], options: ImportOptions,
-                         skipThrough: Int, report: inout ImportReport, reportWriter: inout ReportWriter) async throws -> Prepared? {
+    private func prepare(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout [UInt64: Int],
+                         options: ImportOptions, skipThrough: Int, report: inout ImportReport,
+                         reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
         let today = options.today
         // Checking and sealing are pure: split them over the cores.
@@ -168,12 +208,17 @@ public struct ResidentImporter: Sendable {
         let size = (rows.count + parts - 1) / parts
         let checked: [Checked] = try await withThrowingTaskGroup(of: (Int, [Checked]).self) { group in
             for part in 0..<parts where part * size < rows.count {
-                let slice = Array(rows[(part * size)..<min(rows.count, (part + 1) * size)])
+                let slice = rows[(part * size)..<min(rows.count, (part + 1) * size)]
                 group.addTask {
-                    (part, slice.map { row in
-                        Checked(row: row, result: ResidentRowValidator.validate(row.values, county: county, today: today).map { p in
-                            (p, sealer.blindIndex(p.citizenID.value), sealer.seal(p.citizenID.value),
-                             p.phone.map { sealer.seal($0.value) }, p.phone.map { sealer.blindIndex($0.value) })
+                    var nonces = Sealer.Nonces()
+                    var memo = ResidentRowValidator.Memo()
+                    return (part, slice.map { row in
+                        Checked(row: row, result: ResidentRowValidator.validate(cells: row.cells, index: columns, county: county, today: today,
+                                                                                memo: &memo).map { p in
+                            let (index, key) = sealer.blindIndexAndKey(p.citizenID.value)
+                            return Sealed(person: p, index: index, key: key, sealedID: sealer.seal(p.citizenID.value, nonce: nonces.next()),
+                                          sealedPhone: p.phone.map { sealer.seal($0.value, nonce: nonces.next()) },
+                                          phoneIndex: p.phone.map { sealer.blindIndex($0.value) })
                         })
                     })
                 }
@@ -183,20 +228,19 @@ public struct ResidentImporter: Sendable {
             return out.flatMap { $0 }
         }
 
-        typealias Accepted = (row: Row, person: ImportedResident, index: String, sealedID: String, sealedPhone: String?, phoneIndex: String?,
-                              household: Int64, building: Int64, address: String)
+        typealias Accepted = (row: Row, sealed: Sealed, household: Int64, building: Int64, address: String)
         var accepted: [Accepted] = []
+        accepted.reserveCapacity(checked.count)
         var rejected: [(Row, [RowProblem])] = []
         for c in checked {
             switch c.result {
             case .failure(let problems): rejected.append((c.row, problems.list))
             case .success(let v):
-                let key = UInt64(v.index.prefix(16), radix: 16)!
-                if let first = seen[key] {
+                if let first = seen[v.key] {
                     rejected.append((c.row, [RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")]))
                     continue
                 }
-                seen[key] = c.row.number
+                seen[v.key] = c.row.number
                 guard let building = net.buildings[v.person.building.value] else {
                     rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)在本县的网格中不存在 (no such building in the net)")]))
                     continue
@@ -205,12 +249,11 @@ public struct ResidentImporter: Sendable {
                     rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)不在您的负责范围\(scope)内 (outside your scope)")]))
                     continue
                 }
-                guard let household = net.households[building.id]?[v.person.room] else {
+                guard let household = net.household(building: building.id, room: v.person.room) else {
                     rejected.append((c.row, [RowProblem(.room, "房号“\(v.person.room)”在楼栋\(v.person.building)中不存在 (no such dwelling in the building)")]))
                     continue
                 }
-                accepted.append((c.row, v.person, v.index, v.sealedID, v.sealedPhone, v.phoneIndex, household, building.id,
-                                 building.address + v.person.room))
+                accepted.append((c.row, v, household, building.id, building.address + v.person.room))
             }
         }
         // Rows an interrupted run already wrote are checked (for duplicates) but not written again.
@@ -221,17 +264,19 @@ public struct ResidentImporter: Sendable {
         for (row, problems) in freshRejected { try reportWriter.add(row: row.number, problems: problems, cells: row.cells) }
         guard let lastRow = rows.last?.number, lastRow > skipThrough else { return nil }
 
-        let existing = try await lookUp(fresh.map(\.index))
+        let existing = try await lookUp(fresh.map(\.sealed.index))
         var prepared = Prepared(lastRow: lastRow, rejected: freshRejected.count)
+        prepared.residents.reserveCapacity(fresh.count - existing.count)
         for item in fresh {
-            let p = item.person
-            guard let old = existing[item.index] else {
+            let p = item.sealed.person
+            guard let old = existing[item.sealed.index] else {
                 prepared.created += 1
-                prepared.residents.append([item.household, item.building, p.name, p.citizenID.sex.rawValue, p.citizenID.birthDate.iso,
-                                           p.ethnicity ?? "未填写", (p.relation ?? .other).rawValue, item.sealedID, item.index, p.citizenID.masked,
-                                           item.sealedPhone, item.phoneIndex, p.phone?.masked,
-                                           p.address ?? item.address, p.registeredAddress ?? p.address ?? item.address])
-                prepared.tags.append((p.tags ?? []).map(\.rawValue))
+                prepared.residents.append(NewResident(
+                    household: item.household, building: item.building, name: p.name, sex: p.sex.rawValue, birthDate: p.birthDate.iso,
+                    ethnicity: p.ethnicity ?? "未填写", relation: (p.relation ?? .other).rawValue, idSealed: item.sealed.sealedID,
+                    idIndex: item.sealed.index, idMasked: p.citizenID.masked, phoneSealed: item.sealed.sealedPhone,
+                    phoneIndex: item.sealed.phoneIndex, phoneMasked: p.phone?.masked, address: p.address ?? item.address,
+                    registeredAddress: p.registeredAddress ?? p.address ?? item.address, tags: (p.tags ?? []).map(\.rawValue)))
                 continue
             }
             let changes = Self.changes(old: old, new: p, household: item.household, building: item.building, address: item.address, sealer: sealer)
@@ -250,54 +295,15 @@ public struct ResidentImporter: Sendable {
         return options.dryRun ? nil : prepared
     }
 
-    /// Writes one prepared batch and the run's progress in one transaction.
-    private static func write(_ prepared: Prepared, store: Store, runID: Int64, actor: String) async throws {
-        let kind = store.database.kind
-        let source = "import:\(runID)"
-        try await store.database.transaction { db in
-            let ids = try await reserveIDs(db, kind: kind, count: prepared.residents.count)
-            let now = Timestamp.now()
-            var residentRows: [[any Encodable & Sendable]] = []
-            var tagRows: [[any Encodable & Sendable]] = []
-            var eventRows: [[any Encodable & Sendable]] = []
-            residentRows.reserveCapacity(ids.count)
-            for (i, id) in ids.enumerated() {
-                residentRows.append([id] + prepared.residents[i])
-                for tag in prepared.tags[i] { tagRows.append([id, tag]) }
-                eventRows.append([id, now, "created", nil as String?, nil as String?, nil as String?, source, actor])
-            }
-            try await BulkInsert.rows(db, kind: kind, table: "residents", columns: residentColumns, residentRows)
-            for u in prepared.updates {
-                if u.changes.contains(where: { !$0.set.isEmpty }) {
-                    let update = db.update("residents")
-                    for c in u.changes { for (column, value) in c.set { update.set(SQLIdentifier(column), to: SQLBind(value)) } }
-                    try await update.where("id", .equal, u.id).run()
-                }
-                for c in u.changes { eventRows.append([u.id, now, "updated", c.field, c.old, c.new, source, actor]) }
-                if let tags = u.tags {
-                    try await db.delete(from: "resident_tags").where("resident_id", .equal, u.id).run()
-                    for tag in tags { tagRows.append([u.id, tag.rawValue]) }
-                }
-            }
-            try await BulkInsert.rows(db, kind: kind, table: "resident_tags", columns: ["resident_id", "tag"], tagRows)
-            try await BulkInsert.rows(db, kind: kind, table: "resident_events",
-                                      columns: ["resident_id", "at", "kind", "field", "old_value", "new_value", "source", "actor"], eventRows)
-            try await db.raw("""
-                UPDATE import_runs SET rows_done = \(bind: prepared.lastRow), created = created + \(bind: prepared.created),
-                    updated = updated + \(bind: prepared.updated), rejected = rejected + \(bind: prepared.rejected)
-                WHERE id = \(bind: runID)
-                """).run()
-        }
-    }
-
     static let residentColumns = ["id", "household_id", "building_id", "name", "sex", "birth_date", "ethnicity", "relation",
                                   "id_sealed", "id_index", "id_masked", "phone_sealed", "phone_index", "phone_masked",
                                   "address", "registered_address"]
+    static let eventColumns = ["resident_id", "at", "kind", "field", "old_value", "new_value", "source", "actor"]
 
     /// One changed field: the columns it sets and, for the history, its old and new value (masked for phones).
-    struct Change {
+    struct Change: Sendable {
         let field: String
-        let set: [(column: String, value: any Encodable & Sendable)]
+        let set: [(column: String, value: RawValue)]
         let old: String
         let new: String
     }
@@ -306,26 +312,27 @@ public struct ResidentImporter: Sendable {
     private static func changes(old: Existing, new p: ImportedResident, household: Int64, building: Int64, address: String,
                                 sealer: Sealer) -> [Change] {
         var out: [Change] = []
-        if p.name != old.name { out.append(Change(field: "name", set: [("name", p.name)], old: old.name, new: p.name)) }
-        if let e = p.ethnicity, e != old.ethnicity { out.append(Change(field: "ethnicity", set: [("ethnicity", e)], old: old.ethnicity, new: e)) }
+        if p.name != old.name { out.append(Change(field: "name", set: [("name", .text(p.name))], old: old.name, new: p.name)) }
+        if let e = p.ethnicity, e != old.ethnicity { out.append(Change(field: "ethnicity", set: [("ethnicity", .text(e))], old: old.ethnicity, new: e)) }
         if let phone = p.phone {
             let index = sealer.blindIndex(phone.value)
             if index != old.phoneIndex {
-                out.append(Change(field: "phone", set: [("phone_sealed", sealer.seal(phone.value)), ("phone_index", index), ("phone_masked", phone.masked)],
+                out.append(Change(field: "phone", set: [("phone_sealed", .text(sealer.seal(phone.value))), ("phone_index", .text(index)),
+                                                        ("phone_masked", .text(phone.masked))],
                                   old: old.phoneMasked ?? "", new: phone.masked))
             }
         }
         if household != old.householdID {
-            out.append(Change(field: "household", set: [("household_id", household), ("building_id", building)],
+            out.append(Change(field: "household", set: [("household_id", .int(household)), ("building_id", .int(building))],
                               old: String(old.householdID), new: String(household)))
         }
         if let r = p.relation, r.rawValue != old.relation {
-            out.append(Change(field: "relation", set: [("relation", r.rawValue)], old: old.relation, new: r.rawValue))
+            out.append(Change(field: "relation", set: [("relation", .text(r.rawValue))], old: old.relation, new: r.rawValue))
         }
         let newAddress = p.address ?? address
-        if newAddress != old.address { out.append(Change(field: "address", set: [("address", newAddress)], old: old.address, new: newAddress)) }
+        if newAddress != old.address { out.append(Change(field: "address", set: [("address", .text(newAddress))], old: old.address, new: newAddress)) }
         if let reg = p.registeredAddress, reg != old.registeredAddress {
-            out.append(Change(field: "registered_address", set: [("registered_address", reg)], old: old.registeredAddress, new: reg))
+            out.append(Change(field: "registered_address", set: [("registered_address", .text(reg))], old: old.registeredAddress, new: reg))
         }
         // Tags live in their own table; the transaction replaces them.
         if let tags = p.tags, Set(tags) != Set(old.tags) {
@@ -337,9 +344,13 @@ public struct ResidentImporter: Sendable {
     private func lookUp(_ indexes: [String]) async throws -> [String: Existing] {
         guard !indexes.isEmpty else { return [:] }
         var out: [String: Existing] = [:]
-        let rows = try await store.database.reader.select()
-            .columns("id", "id_index", "name", "ethnicity", "phone_index", "phone_masked", "household_id", "relation", "address", "registered_address")
-            .from("residents").where("id_index", .in, indexes).all()
+        // One bind for the whole batch (a JSON or array value), not thousands: the statement stays small.
+        let list: SQLQueryString = store.database.kind == .sqlite
+            ? "(SELECT value FROM json_each(\(bind: Self.jsonArray(indexes))))" : "(SELECT unnest(\(bind: indexes)))"
+        let rows = try await store.database.reader.raw("""
+            SELECT id, id_index, name, ethnicity, phone_index, phone_masked, household_id, relation, address, registered_address
+            FROM residents WHERE id_index IN \(list)
+            """).all()
         for r in rows {
             out[try r.decode(column: "id_index", as: String.self)] = Existing(
                 id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
@@ -361,15 +372,12 @@ public struct ResidentImporter: Sendable {
         return out
     }
 
-    static func reserveIDs(_ db: any SQLDatabase, kind: DatabaseKind, count: Int) async throws -> [Int64] {
-        guard count > 0 else { return [] }
-        if kind == .postgres {
-            return try await db.raw("SELECT nextval(pg_get_serial_sequence('residents', 'id')) AS id FROM generate_series(1, \(bind: count))")
-                .all().map { try $0.decode(column: "id", as: Int64.self) }
-        }
-        // SQLite: this transaction holds the only write lock.
-        let next = try await db.raw("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM residents").first()!.decode(column: "n", as: Int64.self)
-        return (0..<Int64(count)).map { next + $0 }
+    /// Blind indexes (hex) as a JSON array.
+    static func jsonArray(_ hex: [String]) -> String {
+        var out = "["
+        out.reserveCapacity(hex.count * 35 + 2)
+        for (i, h) in hex.enumerated() { if i > 0 { out += "," }; out += "\""; out += h; out += "\"" }
+        return out + "]"
     }
 
     // MARK: runs
@@ -428,8 +436,12 @@ public struct ResidentImporter: Sendable {
 /// Buildings and dwellings of the whole net, for resolving rows without a query each.
 struct NetIndex: Sendable {
     struct Building: Sendable { let id: Int64; let address: String }
+    struct Dwelling: Hashable, Sendable { let building: Int64; let room: String }
     let buildings: [String: Building]
-    let households: [Int64: [String: Int64]]
+    /// One flat table (not a table per building): a county has ~340,000 dwellings.
+    let households: [Dwelling: Int64]
+
+    func household(building: Int64, room: String) -> Int64? { households[Dwelling(building: building, room: room)] }
 
     static func load(_ database: Database) async throws -> NetIndex {
         var buildings: [String: Building] = [:]
@@ -437,8 +449,9 @@ struct NetIndex: Sendable {
             let code = try r.decode(column: "code", as: String.self) + String(try r.decode(column: "number", as: Int.self)).leftPadded(3)
             buildings[code] = Building(id: try r.decode(column: "id", as: Int64.self), address: try r.decode(column: "address", as: String.self))
         }
-        // Streamed row by row: a county has ~340,000 dwellings, and holding them all as rows first doubled the import's peak memory.
-        let households = Accumulator()
+        // Streamed row by row: holding them all as rows first doubled the import's peak memory.
+        let count = try await database.reader.raw("SELECT COUNT(*) AS n FROM households").first()?.decode(column: "n", as: Int.self) ?? 0
+        let households = Accumulator(capacity: count)
         try await database.reader.raw("SELECT id, building_id, room FROM households").run { row in
             guard let id = try? row.decode(column: "id", as: Int64.self), let building = try? row.decode(column: "building_id", as: Int64.self),
                   let room = try? row.decode(column: "room", as: String.self) else { return }
@@ -450,17 +463,194 @@ struct NetIndex: Sendable {
     /// Collects rows handed over on the database's threads.
     private final class Accumulator: @unchecked Sendable {
         // Guarded by `lock`.
-        private var value: [Int64: [String: Int64]] = [:]
+        private var value: [Dwelling: Int64]
         private let lock = NSLock()
+
+        init(capacity: Int) { value = Dictionary(minimumCapacity: capacity) }
 
         func add(building: Int64, room: String, id: Int64) {
             lock.lock(); defer { lock.unlock() }
-            value[building, default: [:]][room] = id
+            value[Dwelling(building: building, room: room)] = id
         }
 
-        func take() -> [Int64: [String: Int64]] {
+        func take() -> [Dwelling: Int64] {
             lock.lock(); defer { lock.unlock() }
             return value
+        }
+    }
+}
+
+/// The import's own connection for writing batches: a plain `sqlite3` handle with
+/// prepared statements, or a PostgreSQL connection that loads rows with `COPY`.
+/// Each batch, with the run's progress, is one transaction.
+final class ImportWriter: Sendable {
+    private enum Connection: @unchecked Sendable {
+        case sqlite(RawSQLite)
+        case postgres(PostgresConnection)
+    }
+
+    private let connection: Connection
+    /// SQLite: batches share a transaction until this many rows are in it. Every commit rewrites each index page
+    /// it touched, and the ID and phone indexes are touched at random, so few large commits cost far less than
+    /// many small ones. The run's progress is written in the same transaction, so a killed import still resumes
+    /// exactly after the last commit.
+    private let commitRows: Int
+    private let pending = PendingRows()
+    private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
+    private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    private init(_ connection: Connection, commitRows: Int) { self.connection = connection; self.commitRows = commitRows }
+
+    static func open(_ location: DatabaseLocation, commitRows: Int) async throws -> ImportWriter {
+        switch location {
+        case .sqlite(let path):
+            return ImportWriter(.sqlite(try RawSQLite(path: path)), commitRows: commitRows)
+        case .postgres(let url):
+            let config = try SQLPostgresConfiguration(url: url)
+            let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                         configuration: config.coreConfiguration, id: 1, logger: logger)
+            return ImportWriter(.postgres(c), commitRows: commitRows)
+        }
+    }
+
+    /// Commits what is written so far (SQLite keeps a transaction open across batches).
+    func finish() async throws {
+        if case .sqlite(let db) = connection { try await NIOThreadPool.singleton.runIfActive { try db.commit() } }
+    }
+
+    /// Closes the connection; an open transaction is rolled back.
+    func close() async {
+        switch connection {
+        case .sqlite(let db): try? await NIOThreadPool.singleton.runIfActive { db.rollback(); db.close() }
+        case .postgres(let c): try? await c.close()
+        }
+    }
+
+    static let insertResident = "INSERT INTO residents (\(ResidentImporter.residentColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 16).joined(separator: ", ")))"
+    static let insertEvent = "INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertTag = "INSERT INTO resident_tags (resident_id, tag) VALUES (?, ?)"
+    static let progress = """
+        UPDATE import_runs SET rows_done = ?, created = created + ?, updated = updated + ?, rejected = rejected + ? WHERE id = ?
+        """
+
+    /// Writes one prepared batch and the run's progress in one transaction.
+    func write(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String) async throws {
+        let source = "import:\(runID)"
+        switch connection {
+        case .sqlite(let db):
+            let pending = pending, commitRows = commitRows
+            try await NIOThreadPool.singleton.runIfActive {
+                try db.within { try Self.write(prepared, db: db, runID: runID, source: source, actor: actor) }
+                pending.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
+                if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
+            }
+        case .postgres(let c):
+            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor)
+        }
+    }
+
+    private static func write(_ prepared: ResidentImporter.Prepared, db: RawSQLite, runID: Int64, source: String, actor: String) throws {
+        do {
+            let now = Timestamp.now()
+            // This transaction holds the only write lock.
+            var id = try db.int("SELECT COALESCE(MAX(id), 0) + 1 FROM residents") ?? 1
+            for r in prepared.residents {
+                try db.run(insertResident, count: 16) { bind in
+                    bind(1, .int(id)); bind(2, .int(r.household)); bind(3, .int(r.building)); bind(4, .text(r.name))
+                    bind(5, .text(r.sex)); bind(6, .text(r.birthDate)); bind(7, .text(r.ethnicity)); bind(8, .text(r.relation))
+                    bind(9, .text(r.idSealed)); bind(10, .text(r.idIndex)); bind(11, .text(r.idMasked)); bind(12, .text(r.phoneSealed))
+                    bind(13, .text(r.phoneIndex)); bind(14, .text(r.phoneMasked)); bind(15, .text(r.address)); bind(16, .text(r.registeredAddress))
+                }
+                for tag in r.tags { try db.run(insertTag, [[.int(id), .text(tag)]]) }
+                try db.run(insertEvent, count: 8) { bind in
+                    bind(1, .int(id)); bind(2, .text(now)); bind(3, .text("created")); bind(4, .null); bind(5, .null); bind(6, .null)
+                    bind(7, .text(source)); bind(8, .text(actor))
+                }
+                id += 1
+            }
+            for u in prepared.updates {
+                let sets = u.changes.flatMap(\.set)
+                if !sets.isEmpty {
+                    try db.run("UPDATE residents SET \(sets.map { "\($0.column) = ?" }.joined(separator: ", ")) WHERE id = ?",
+                               [sets.map(\.value) + [.int(u.id)]])
+                }
+                try db.run(insertEvent, u.changes.map { c in
+                    [.int(u.id), .text(now), .text("updated"), .text(c.field), .text(c.old), .text(c.new), .text(source), .text(actor)]
+                })
+                if let tags = u.tags {
+                    try db.run("DELETE FROM resident_tags WHERE resident_id = ?", [[.int(u.id)]])
+                    try db.run(insertTag, tags.map { [.int(u.id), .text($0.rawValue)] })
+                }
+            }
+            try db.run(progress, [[.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)),
+                                   .int(Int64(prepared.rejected)), .int(runID)]])
+        }
+    }
+
+    private static func query(_ c: PostgresConnection, _ sql: String, _ values: [RawValue] = []) async throws {
+        var binds = PostgresBindings(capacity: values.count)
+        for v in values {
+            switch v {
+            case .int(let n): binds.append(n)
+            case .text(let t): binds.append(t)
+            case .null: binds.appendNull()
+            }
+        }
+        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {}
+    }
+
+    private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, runID: Int64,
+                              source: String, actor: String) async throws {
+        try await query(c, "BEGIN")
+        do {
+            let now = Timestamp.now()
+            var ids: [Int64] = []
+            ids.reserveCapacity(prepared.residents.count)
+            if !prepared.residents.isEmpty {
+                let rows = try await c.query("SELECT nextval(pg_get_serial_sequence('residents', 'id')) FROM generate_series(1, \(prepared.residents.count))",
+                                             logger: logger)
+                for try await id in rows.decode(Int64.self) { ids.append(id) }
+            }
+            var residents = CopyText(capacity: prepared.residents.count * 600)
+            var tags = CopyText()
+            var events = CopyText(capacity: prepared.residents.count * 64)
+            for (r, id) in zip(prepared.residents, ids) {
+                residents.field(id); residents.field(r.household); residents.field(r.building); residents.field(r.name)
+                residents.field(r.sex); residents.field(r.birthDate); residents.field(r.ethnicity); residents.field(r.relation)
+                residents.field(r.idSealed); residents.field(r.idIndex); residents.field(r.idMasked); residents.field(r.phoneSealed)
+                residents.field(r.phoneIndex); residents.field(r.phoneMasked); residents.field(r.address); residents.field(r.registeredAddress)
+                residents.endRow()
+                for tag in r.tags { tags.field(id); tags.field(tag); tags.endRow() }
+                events.field(id); events.field(now); events.field("created"); events.field(nil); events.field(nil); events.field(nil)
+                events.field(source); events.field(actor); events.endRow()
+            }
+            for u in prepared.updates {
+                let sets = u.changes.flatMap(\.set)
+                if !sets.isEmpty {
+                    try await query(c, "UPDATE residents SET \(sets.enumerated().map { "\($0.element.column) = $\($0.offset + 1)" }.joined(separator: ", ")) WHERE id = $\(sets.count + 1)",
+                                    sets.map(\.value) + [.int(u.id)])
+                }
+                for change in u.changes {
+                    events.field(u.id); events.field(now); events.field("updated"); events.field(change.field); events.field(change.old)
+                    events.field(change.new); events.field(source); events.field(actor); events.endRow()
+                }
+                if let list = u.tags {
+                    try await query(c, "DELETE FROM resident_tags WHERE resident_id = $1", [.int(u.id)])
+                    for tag in list { tags.field(u.id); tags.field(tag.rawValue); tags.endRow() }
+                }
+            }
+            // Residents first: tags and events refer to them.
+            for (table, columns, text) in [("residents", ResidentImporter.residentColumns, residents), ("resident_tags", ["resident_id", "tag"], tags),
+                                           ("resident_events", ResidentImporter.eventColumns, events)] where text.buffer.readableBytes > 0 {
+                try await c.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(text.buffer) }
+            }
+            try await query(c, "UPDATE import_runs SET rows_done = $1, created = created + $2, updated = updated + $3, rejected = rejected + $4 WHERE id = $5",
+                            [.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)),
+                             .int(Int64(prepared.rejected)), .int(runID)])
+            try await query(c, "COMMIT")
+        } catch {
+            try? await query(c, "ROLLBACK")
+            throw error
         }
     }
 }
@@ -497,3 +687,4 @@ struct ReportWriter {
         return path
     }
 }
+
