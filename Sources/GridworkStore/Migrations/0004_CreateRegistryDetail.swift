@@ -20,8 +20,6 @@ struct CreateRegistryDetail: Migration {
             // Counts per building read only people present: one index answers them without touching rows.
             "CREATE INDEX residents_building_status ON residents(building_id, status)",
             "DROP INDEX residents_building",
-            "CREATE INDEX residents_name ON residents(name)",
-            "CREATE INDEX resident_events_at ON resident_events(at)",
             """
             CREATE TABLE organisations (
                 id \(d.primaryKey),
