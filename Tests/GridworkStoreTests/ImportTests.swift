@@ -30,6 +30,34 @@ import Testing
         return o
     }
 
+    @Test func anExcelWorkbookImportsLikeItsCSVWithExcelRowNumbers() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            // setup: a workbook with a blank first row, a gap row and one bad row
+            let path = TestDatabase.scratchDirectory().appendingPathComponent("residents.xlsx").path
+            var sheet = try XLSXWriter(path: path, sheetName: "居民")
+            try sheet.append([])
+            try sheet.append(Self.header.split(separator: ",").map(String.init))
+            try sheet.append(["张老大", Self.newID(411), "男", "13812342151", Self.building, "1", "101", "独居老人"])   // row 3
+            try sheet.append([])                                                                                       // row 4, blank
+            try sheet.append(["王三", "430524193603030012", "男", "", Self.building, "1", "101", ""])                    // row 5, bad
+            try sheet.append(["李二", Self.newID(412, sex: .female), "女", "", Self.building, "1", "102", ""])           // row 6
+            try sheet.close()
+            let before = try await Self.count(store)
+            // act
+            let report = try await ResidentImporter(store: store).run(file: path, options: Self.options, actor: .commandLine)
+            // check
+            #expect(report.encoding == "XLSX" && report.rows == 3 && report.created == 2 && report.rejected == 1)
+            #expect(try await Self.count(store) == before + 2)
+            let text = try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8)
+            #expect(text.contains("\n5,") && text.contains("校验码"))
+            // A workbook that is not one: its reason, nothing written.
+            let broken = TestDatabase.scratchDirectory().appendingPathComponent("broken.xlsx").path
+            FileManager.default.createFile(atPath: broken, contents: Data([0x50, 0x4B, 0x03, 0x04, 1, 2, 3]))
+            await #expect(throws: StoreError.self) { try await ResidentImporter(store: store).run(file: broken, options: Self.options, actor: .commandLine) }
+            #expect(try await Self.count(store) == before + 2)
+        }
+    }
+
     @Test func goodRowsGoInAndEveryBadRowGetsItsReason() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
             let before = try await Self.count(store)

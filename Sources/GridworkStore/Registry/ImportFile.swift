@@ -2,11 +2,11 @@ import Crypto
 import Foundation
 import GridworkCore
 
-/// Reads a residents file in pieces: detects UTF-8 (with or without BOM) or
-/// GB18030/GBK as Excel in China writes it, and yields CSV records without
-/// holding the file in memory.
+/// Reads a residents file in pieces: an Excel workbook (XLSX, its first sheet),
+/// or a CSV in UTF-8 (with or without BOM) or GB18030/GBK as Excel in China
+/// writes it; yields records without holding the file in memory.
 struct ImportFile {
-    enum Encoding: String { case utf8 = "UTF-8", gb18030 = "GB18030" }
+    enum Encoding: String { case utf8 = "UTF-8", gb18030 = "GB18030", xlsx = "XLSX" }
 
     static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
     static let chunkSize = 1 << 20
@@ -17,8 +17,12 @@ struct ImportFile {
     private var pending = Data()
     private var parser = CSVParser()
     private(set) var encoding: Encoding?
-    private(set) var bytesRead = 0
+    private var csvBytesRead = 0
     private var finished = false
+    /// Set for a workbook, recognised by the ZIP signature whatever the file is called.
+    private var workbook: XLSXReader?
+
+    var bytesRead: Int { workbook?.bytesRead ?? csvBytesRead }
 
     init(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
@@ -27,6 +31,16 @@ struct ImportFile {
         self.path = path
         self.handle = handle
         size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let signature = (try? handle.read(upToCount: 4)).map { [UInt8]($0) } ?? []
+        try handle.seek(toOffset: 0)
+        if signature == [0x50, 0x4B, 0x03, 0x04] {
+            do { workbook = try XLSXReader(path: path) } catch {
+                throw StoreError.invalid(field: "文件 (file)", reason: String(describing: error))
+            }
+            encoding = .xlsx
+        } else if signature.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
+            throw StoreError.invalid(field: "文件 (file)", reason: "这是旧版Excel(.xls)文件,请在Excel中另存为.xlsx或CSV后再导入 (an old .xls workbook; save it as .xlsx or CSV)")
+        }
     }
 
     /// SHA-256 of the whole file, so the same file resumes the same run.
@@ -42,9 +56,12 @@ struct ImportFile {
 
     /// The next records (possibly none while a quoted field spans pieces); nil at the end.
     mutating func next() throws -> [[String]]? {
+        if workbook != nil {
+            do { return try workbook?.next() } catch { throw StoreError.invalid(field: "文件 (file)", reason: String(describing: error)) }
+        }
         if finished { return nil }
         let data = try handle.read(upToCount: Self.chunkSize) ?? Data()
-        bytesRead += data.count
+        csvBytesRead += data.count
         pending.append(data)
         let atEnd = data.isEmpty
         // Cut at the last newline: in UTF-8 and GB18030 a 0x0A byte is never inside a character.

@@ -75,9 +75,14 @@ public struct ResidentImporter: Sendable {
 
         // Header and column mapping.
         var header: [String]?
+        var headerRow = 0
         var queued: [[String]] = []
+        // The header is the first row with anything in it (a workbook may start with blank rows).
         while header == nil, let records = try file.next() {
-            if let first = records.first { header = first; queued = Array(records.dropFirst()) }
+            for (i, record) in records.enumerated() {
+                headerRow += 1
+                if !Self.isBlank(record) { header = record; queued = Array(records[(i + 1)...]); break }
+            }
         }
         guard let header else { throw StoreError.invalid(field: path, reason: "文件为空 (the file is empty)") }
         let map = ImportColumn.map(headers: header, overrides: options.mapping)
@@ -101,7 +106,7 @@ public struct ResidentImporter: Sendable {
         var seen: [UInt64: Int] = [:]
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
         var batch: [Row] = []
-        var rowNumber = 1 // the header is row 1, as in Excel
+        var rowNumber = headerRow // row numbers are Excel's: the header is usually row 1
 
         // One batch is written while the next is prepared; batches land in file order.
         var writing: Task<Void, any Error>?
@@ -123,6 +128,8 @@ public struct ResidentImporter: Sendable {
             while true {
                 for cells in pendingRecords {
                     rowNumber += 1
+                    // Blank rows (a workbook's gaps) are counted, so numbers stay Excel's, but not imported.
+                    if Self.isBlank(cells) { continue }
                     batch.append(Row(number: rowNumber, cells: cells))
                     if batch.count >= options.batchSize { try await flush() }
                 }
@@ -147,8 +154,12 @@ public struct ResidentImporter: Sendable {
     }
 
     static func defaultReportPath(_ path: String) -> String {
-        (path.hasSuffix(".csv") ? String(path.dropLast(4)) : path) + ".report.csv"
+        let lower = path.lowercased()
+        let stem = lower.hasSuffix(".csv") ? String(path.dropLast(4)) : lower.hasSuffix(".xlsx") ? String(path.dropLast(5)) : path
+        return stem + ".report.csv"
     }
+
+    static func isBlank(_ cells: [String]) -> Bool { cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
 
     // MARK: one batch
 
