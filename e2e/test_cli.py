@@ -140,3 +140,21 @@ def test_import_and_export_residents_from_the_command_line():
     assert json.loads(run("stats", "--json", cwd=dst).stdout) == counts
     assert "审计链完整" in run("audit", "verify", cwd=dst).stdout
     assert "文件为空" in one_line_error(run("import", "residents", os.devnull, cwd=dst))
+
+
+def test_an_excel_export_imports_back_into_an_empty_net():
+    src, dst = tempfile.mkdtemp(), tempfile.mkdtemp()
+    assert run("seed", "--profile", "sample", "--demo-password", "cli-demo-2026", cwd=src).returncode == 0
+    exported = run("export", "residents", "--unmasked", "--out", os.path.join(src, "all.xlsx"), cwd=src)
+    assert exported.returncode == 0 and "已导出" in exported.stdout
+    assert open(os.path.join(src, "all.xlsx"), "rb").read(4) == b"PK\x03\x04"
+    assert run("seed", "--profile", "sample", "--net-only", "--demo-password", "cli-demo-2026", cwd=dst).returncode == 0
+    imported = run("import", "residents", os.path.join(src, "all.xlsx"), "--report", os.path.join(dst, "r.csv"), cwd=dst)
+    assert imported.returncode == 0, imported.stderr
+    assert "XLSX" in imported.stdout and "拒绝 0" in imported.stdout
+    counts = json.loads(run("stats", "--json", cwd=dst).stdout)
+    assert counts["residents"] == json.loads(run("stats", "--json", cwd=src).stdout)["residents"]
+    # An old .xls (a compound document) is refused with what to do.
+    with open(os.path.join(dst, "old.xls"), "wb") as f:
+        f.write(bytes([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) + bytes(504))
+    assert "另存为.xlsx" in one_line_error(run("import", "residents", "old.xls", cwd=dst))
