@@ -47,6 +47,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     DepartmentController(app: app).register(on: router)
     RegistryController(app: app).register(on: router)
     OrganisationController(app: app).register(on: router)
+    CaseController(app: app).register(on: router)
     return router
 }
 

@@ -37,7 +37,7 @@ import Testing
         }
     }
 
-    struct Object: Sendable { let building: String; let resident: Int64; let household: Int64 }
+    struct Object: Sendable { let building: String; let resident: Int64; let household: Int64; let matter: Int64; let photo: Int64 }
 
     struct Case: Sendable {
         let method: HTTPRequest.Method
@@ -108,6 +108,13 @@ import Testing
             if department == .fire && !household { return 404 }
             return a.covers(o.building) ? 200 : 404
         }
+    }
+
+    /// A matter in the building, just reported: the grid worker and every level above in scope see it; building heads
+    /// (not yet assigned), departments (not assigned) and residents (not the reporter) do not.
+    static func seesMatter(_ a: Actor, _ o: Object) -> Int {
+        guard case .session(_, let role, _, _) = a else { return 303 }
+        return [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(role) && a.covers(o.building) ? 200 : 404
     }
 
     /// Changing the registry: staff from the grid worker up (403 for others; no session means no CSRF token: 403).
@@ -242,6 +249,29 @@ import Testing
             let body = "in=\(grid)&grid=\(grid)&name=%E8%B6%85%E5%B8%82&credit_code=91350100M000100Y44&kind=company"
             return [Case(.post, "/registry/organisations", body: body, csrf: false, expect: 403),
                     Case(.post, "/registry/organisations", body: body, expect: editsRegistry(a) ? (a.covers(grid) ? 400 : 404) : 403)]
+        case "GET /report", "GET /track":
+            return [Case(.get, String(route.dropFirst(4)) + "?building=\(o.building)", expect: 200)]
+        case "POST /report", "POST /track", "POST /track/act":
+            // Without the form's token nothing is taken in or shown.
+            return [Case(.post, String(route.dropFirst(5)), body: "category=0301&description=xxxxxx&phone=13807391234&building=\(o.building)&code=ABCDEFGH",
+                         csrf: false, expect: 403)]
+        case "GET /cases":
+            return [Case(.get, "/cases", expect: a.hasSession ? 200 : 303)]
+        case "GET /cases/new":
+            return [Case(.get, "/cases/new", expect: a.hasSession ? (a.role == .resident ? 403 : 200) : 303)]
+        case "GET /cases/board":
+            let watches: Set<Role> = [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker]
+            return [Case(.get, "/cases/board", expect: a.hasSession ? (watches.contains(a.role!) ? 200 : 403) : 303)]
+        case "GET /cases/{id}":
+            let status = seesMatter(a, o)
+            return [Case(.get, "/cases/\(o.matter)", expect: status, show: ("垃圾堆放", status == 200))]
+        case "GET /cases/{id}/photos/{photo}":
+            return [Case(.get, "/cases/\(o.matter)/photos/\(o.photo)", expect: seesMatter(a, o))]
+        case "POST /cases/{id}/act":
+            // A stale version: whoever may see the matter is told it changed (409); nobody else learns it exists.
+            let sees = seesMatter(a, o)
+            return [Case(.post, "/cases/\(o.matter)/act", body: "action=accept&version=999", csrf: false, expect: 403),
+                    Case(.post, "/cases/\(o.matter)/act", body: "action=accept&version=999", expect: a.hasSession ? (sees == 200 ? 409 : 404) : 403)]
         case "POST /registry/import/{digest}/confirm":
             return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
         default: return nil
@@ -325,6 +355,13 @@ import Testing
             try await db.raw("DELETE FROM resident_tags WHERE resident_id = \(bind: id) AND tag = 'low_income'").run()
             try await db.raw("INSERT INTO resident_tags (resident_id, tag) VALUES (\(bind: id), 'low_income')").run()
         }
-        return Object(building: building, resident: id, household: household)
+        // A matter reported at the building by a resident without an account, with one photo.
+        let report = CaseReport(category: "0301", title: "垃圾堆放", description: "楼下垃圾三天没人清运", reporterName: "居民",
+                                reporterPhone: MobilePhone("13807391234"), channel: .resident)
+        let matter = try await store.cases.report(report, at: .building(try RegionCode(building)),
+                                                  photos: [CasePhoto(bytes: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0])], by: nil)
+        let photo = try await store.database.reader.raw("SELECT id FROM case_photos WHERE case_id = \(bind: matter.id)").first()!
+            .decode(column: "id", as: Int64.self)
+        return Object(building: building, resident: id, household: household, matter: matter.id, photo: photo)
     }
 }

@@ -34,10 +34,10 @@ struct AccessController: Sendable {
 
     private func loginForm(request: Request, context: AppRequestContext, next: String, login: String, error: String?,
                            status: HTTPResponse.Status) -> Response {
-        let csrf = request.cookies[Form.anonymousCookie]?.value ?? "c" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let csrf = Form.anonymousToken(request)
         var response = app.pages.response(status: status, page: LoginPage(csrf: csrf, next: next, login: login, error: error),
                                           template: "login", context: context)
-        response.setCookie(Cookie(name: Form.anonymousCookie, value: csrf, path: "/", secure: Self.secure(request), httpOnly: true, sameSite: .strict))
+        Form.setAnonymousToken(csrf, on: &response, request: request)
         return response
     }
 

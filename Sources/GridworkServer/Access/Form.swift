@@ -10,18 +10,32 @@ import Hummingbird
 /// it cannot read its fields any other way.
 struct Form: Sendable {
     let fields: [String: String]
+    /// Files of a `multipart/form-data` form, by field name.
+    var files: [String: [[UInt8]]] = [:]
 
     subscript(_ name: String) -> String? { fields[name] }
 
     static let anonymousCookie = "gw_csrf"
 
-    static func read(_ request: Request, context: AppRequestContext, store: Store) async throws -> Form {
+    /// Reads a urlencoded or multipart form of at most `limit` bytes (default: the context's 64 KB).
+    static func read(_ request: Request, context: AppRequestContext, store: Store, limit: Int? = nil) async throws -> Form {
         var request = request
         let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: context.maxUploadSize) } catch {
-            throw AppError(status: .contentTooLarge, code: "too_large", message: "提交的内容过大(上限64KB) (body larger than 64 KB)")
+        let max = limit ?? context.maxUploadSize
+        do { body = try await request.collectBody(upTo: max) } catch {
+            throw AppError(status: .contentTooLarge, code: "too_large",
+                           message: "提交的内容过大(上限\(max / 1024)KB) (body larger than \(max / 1024) KB)")
         }
-        let form = Form(fields: parse(String(buffer: body)))
+        let type = request.headers[.contentType] ?? ""
+        let form: Form
+        if type.lowercased().hasPrefix("multipart/form-data"), let boundary = Self.boundary(type) {
+            guard let parsed = Self.multipart(Array(buffer: body), boundary: boundary) else {
+                throw AppError.badRequest("表单格式错误 (malformed multipart form)", code: "malformed")
+            }
+            form = parsed
+        } else {
+            form = Form(fields: parse(String(buffer: body)))
+        }
         let expected = context.session?.csrf ?? request.cookies[anonymousCookie]?.value
         guard let expected, let sent = form["_csrf"] ?? request.headers[.csrfToken], constantTimeEqual(sent, expected) else {
             try await store.audit(actor: context.actor, action: "csrf.rejected", target: request.uri.path)
@@ -38,6 +52,74 @@ struct Form: Sendable {
             try await store.audit(actor: context.actor, action: "csrf.rejected", target: request.uri.path)
             throw AppError(status: .forbidden, code: "csrf", message: "缺少或错误的 X-CSRF-Token (missing or wrong CSRF token)")
         }
+    }
+
+    /// The token an anonymous form carries (from its cookie, or a new one): forms before login — signing in,
+    /// a resident's report, tracking a matter — are protected like every other.
+    static func anonymousToken(_ request: Request) -> String {
+        request.cookies[anonymousCookie]?.value ?? "c" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+    }
+
+    static func setAnonymousToken(_ token: String, on response: inout Response, request: Request) {
+        response.setCookie(Cookie(name: anonymousCookie, value: token, path: "/", secure: AccessController.secure(request), httpOnly: true,
+                                  sameSite: .strict))
+    }
+
+    static func boundary(_ contentType: String) -> String? {
+        for part in contentType.split(separator: ";") {
+            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0].lowercased() == "boundary" {
+                let b = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                return (1...70).contains(b.count) ? b : nil
+            }
+        }
+        return nil
+    }
+
+    /// `multipart/form-data` (RFC 7578): text fields and files; nil when the body does not follow the format.
+    static func multipart(_ body: [UInt8], boundary: String) -> Form? {
+        let delimiter = Array("--\(boundary)".utf8)
+        var fields: [String: String] = [:]
+        var files: [String: [[UInt8]]] = [:]
+        guard var cursor = find(delimiter, in: body, from: 0) else { return nil }
+        while true {
+            cursor += delimiter.count
+            // "--" after a delimiter ends the body.
+            if body.count >= cursor + 2, body[cursor] == 0x2D, body[cursor + 1] == 0x2D { break }
+            guard let headersEnd = find([13, 10, 13, 10], in: body, from: cursor),
+                  let next = find([13, 10] + delimiter, in: body, from: headersEnd + 4) else { return nil }
+            let headers = String(decoding: body[cursor..<headersEnd], as: UTF8.self)
+            let content = Array(body[(headersEnd + 4)..<next])
+            var name: String?, filename: String?
+            for line in headers.split(whereSeparator: \.isNewline) where line.lowercased().hasPrefix("content-disposition") {
+                for item in line.split(separator: ";").dropFirst() {
+                    let kv = item.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                    guard kv.count == 2 else { continue }
+                    let value = kv[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                    if kv[0] == "name" { name = value } else if kv[0] == "filename" { filename = value }
+                }
+            }
+            if let name {
+                if let filename {
+                    // An empty file input still sends a part, without a name or content.
+                    if !filename.isEmpty || !content.isEmpty { files[name, default: []].append(content) }
+                } else {
+                    fields[name] = String(decoding: content, as: UTF8.self)
+                }
+            }
+            cursor = next + 2
+        }
+        return Form(fields: fields, files: files)
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = start
+        while i <= haystack.count - needle.count {
+            if haystack[i] == first, haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.

@@ -69,6 +69,8 @@ public struct CaseDetail: Sendable, Equatable {
     public let ratingComment: String?
     public let category: CaseCategory
     public let steps: [CaseStep]
+    /// Who handles it, in words: "楼栋长 刘文斌", a department's name (staff names are public work data).
+    public let assigneeName: String?
     /// What the viewer is to this matter, and the steps they may take now.
     public let capacity: Capacity
     public let actions: [String]
@@ -285,6 +287,14 @@ public struct CaseStore: Sendable {
                      photoIDs: photosByStep[try s.decode(column: "id", as: Int64.self)] ?? [])
         }
         let buildingNumber = try r.decode(column: "building_number", as: Int?.self)
+        var assigneeName: String?
+        switch snapshot.assignee {
+        case .person(let login)?:
+            let user = try await database.reader.raw("SELECT name, role FROM users WHERE login = \(bind: login)").first()
+            assigneeName = try user.map { "\(Role(rawValue: try $0.decode(column: "role", as: String.self))?.label ?? "") \(try $0.decode(column: "name", as: String.self))" } ?? login
+        case .department(let d)?: assigneeName = d.fullName
+        case nil: break
+        }
         return CaseDetail(
             row: row, description: try r.decode(column: "description", as: String.self),
             severity: Severity(rawValue: try r.decode(column: "severity", as: String.self)) ?? .general,
@@ -294,7 +304,7 @@ public struct CaseStore: Sendable {
             reporterLogin: try r.decode(column: "reporter_login", as: String?.self),
             building: buildingNumber.map { row.grid.child($0) }, snapshot: snapshot,
             ratingComment: try r.decode(column: "rating_comment", as: String?.self), category: try Self.category(categoryRow), steps: steps,
-            capacity: capacity, actions: CaseMachine.available(to: capacity, on: snapshot, now: now))
+            assigneeName: assigneeName, capacity: capacity, actions: CaseMachine.available(to: capacity, on: snapshot, now: now))
     }
 
     /// A photo of a matter the actor may see.
@@ -523,6 +533,36 @@ public struct CaseStore: Sendable {
 
     static func notify(_ db: any SQLDatabase, _ recipient: String, caseID: Int64, at: Int64, text: String) async throws {
         try await db.raw("INSERT INTO inbox (recipient, case_id, at, text) VALUES (\(bind: recipient), \(bind: caseID), \(bind: at), \(bind: text))").run()
+    }
+
+    /// Someone a matter can be dispatched to, and whether the category routes it there by default.
+    public struct AssigneeOption: Sendable, Equatable { public let value: String; public let label: String; public let suggested: Bool }
+
+    /// The people of the net around the matter (building head, grid worker, community, township) and every
+    /// department; the category's responsible is suggested (楼栋长 → 网格员 → 社区 → 乡镇 → 部门).
+    public func assignees(for detail: CaseDetail) async throws -> [AssigneeOption] {
+        let grid = detail.row.grid
+        var places: [(role: Role, scope: String, responsible: Responsible)] = [
+            (.gridWorker, grid.value, .gridWorker), (.communityStaff, grid.parent!.value, .community),
+            (.townshipAdmin, grid.parent!.parent!.value, .township),
+        ]
+        if let b = detail.building { places.insert((.buildingHead, b.value, .buildingHead), at: 0) }
+        var out: [AssigneeOption] = []
+        for p in places {
+            for r in try await database.reader.raw("""
+                SELECT login, name FROM users WHERE role = \(bind: p.role.rawValue) AND scope_code = \(bind: p.scope) AND disabled = 0
+                ORDER BY login LIMIT 5
+                """).all() {
+                out.append(AssigneeOption(value: Assignee.person(try r.decode(column: "login", as: String.self)).description,
+                                          label: "\(p.role.label) \(try r.decode(column: "name", as: String.self))",
+                                          suggested: detail.category.responsible == p.responsible))
+            }
+        }
+        for d in Department.allCases {
+            out.append(AssigneeOption(value: Assignee.department(d).description, label: d.fullName,
+                                      suggested: detail.category.responsible == .department(d)))
+        }
+        return out
     }
 
     // MARK: escalation

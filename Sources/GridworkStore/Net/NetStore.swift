@@ -85,6 +85,21 @@ public struct NetStore: Sendable {
         return BuildingDetail(building: building, path: try await Self.path(db, to: grid), gridStaff: staff, households: households)
     }
 
+    /// Buildings whose name or address contains `text` (public data: for a resident finding their building).
+    public func findBuildings(_ text: String, limit: Int = 20) async throws -> [(code: RegionCode, name: String, address: String)] {
+        let needle = text.trimmingCharacters(in: .whitespaces)
+        guard !needle.isEmpty, needle.count <= 40 else { return [] }
+        let pattern = "%" + RegistryStore.likeEscaped(needle) + "%"
+        return try await database.reader.raw("""
+            SELECT b.number, b.name, b.address, g.code FROM buildings b JOIN regions g ON g.id = b.grid_id
+            WHERE b.address LIKE \(bind: pattern) ESCAPE '\\' OR b.name LIKE \(bind: pattern) ESCAPE '\\'
+            ORDER BY g.code, b.number LIMIT \(bind: limit)
+            """).all().map { r in
+            (try RegionCode(r.decode(column: "code", as: String.self)).child(try r.decode(column: "number", as: Int.self)),
+             try r.decode(column: "name", as: String.self), try r.decode(column: "address", as: String.self))
+        }
+    }
+
     public func stats() async throws -> NetStats {
         let db = database.reader
         // Table names and predicates here are our own literals.
