@@ -48,6 +48,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     RegistryController(app: app).register(on: router)
     OrganisationController(app: app).register(on: router)
     CaseController(app: app).register(on: router)
+    CaseSettingsController(app: app).register(on: router)
     return router
 }
 
@@ -59,6 +60,7 @@ public func buildApplication(store: Store, config: ServerConfig, logger: Logger,
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
+        services: [CaseClock(store: store, interval: .seconds(60), logger: logger)],
         onServerRunning: { _ in await onListening() },
         logger: logger)
 }

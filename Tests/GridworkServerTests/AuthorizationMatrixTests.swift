@@ -272,6 +272,15 @@ import Testing
             let sees = seesMatter(a, o)
             return [Case(.post, "/cases/\(o.matter)/act", body: "action=accept&version=999", csrf: false, expect: 403),
                     Case(.post, "/cases/\(o.matter)/act", body: "action=accept&version=999", expect: a.hasSession ? (sees == 200 ? 409 : 404) : 403)]
+        case "GET /cases/settings":
+            return [Case(.get, "/cases/settings", expect: a.hasSession ? (a.role == .resident ? 403 : 200) : 303, show: ("电动车违规充电", a.hasSession && a.role != .resident))]
+        case "POST /cases/settings/categories/{code}":
+            // Only county admins edit the clocks; a bad value is explained to them and changes nothing.
+            return [Case(.post, "/cases/settings/categories/0202", body: "responsible=mayor", csrf: false, expect: 403),
+                    Case(.post, "/cases/settings/categories/0202", body: "responsible=mayor", expect: a.role == .countyAdmin ? 400 : 403)]
+        case "POST /cases/settings/calendar":
+            return [Case(.post, "/cases/settings/calendar", body: "day=2027-02-30&kind=holiday", csrf: false, expect: 403),
+                    Case(.post, "/cases/settings/calendar", body: "day=2027-02-30&kind=holiday", expect: a.role == .countyAdmin ? 400 : 403)]
         case "POST /registry/import/{digest}/confirm":
             return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
         default: return nil

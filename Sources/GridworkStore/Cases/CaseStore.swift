@@ -143,6 +143,20 @@ public struct CaseStore: Sendable {
         }
     }
 
+    /// Marks a day as a holiday or a make-up working day, or back to an ordinary day (`kind` nil). County admins; audited.
+    public func setCalendarDay(_ day: CivilDate, holiday: Bool?, viewer: Viewer, address: String) async throws {
+        guard viewer.role == .countyAdmin else { throw StoreError.notFound(what: "工作日历 (calendar)", key: day.iso) }
+        let kind = database.kind
+        try await database.transaction { db in
+            try await db.raw("DELETE FROM calendar_days WHERE day = \(bind: day.iso)").run()
+            if let holiday {
+                try await db.raw("INSERT INTO calendar_days (day, kind) VALUES (\(bind: day.iso), \(bind: holiday ? "holiday" : "workday"))").run()
+            }
+            try await AuditLog.append(db, kind: kind, actor: Actor(viewer, address: address), action: "cases.calendar", target: "day:\(day.iso)",
+                                      detail: holiday.map { $0 ? "holiday" : "workday" } ?? "ordinary")
+        }
+    }
+
     public func calendar() async throws -> WorkCalendar {
         var calendar = WorkCalendar()
         for r in try await database.reader.raw("SELECT day, kind FROM calendar_days").all() {
