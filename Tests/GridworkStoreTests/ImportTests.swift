@@ -242,6 +242,88 @@ import Testing
         }
     }
 
+    /// Someone recorded as moved out who is in the file again is back: present, in the file's dwelling,
+    /// with a `moved_in` event from where they were to where they are now; their old dwelling left as it was.
+    @Test func aPersonWhoHadMovedOutIsBroughtBackWithAMoveInEvent() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            // setup: a person of the sample building moved out of 1单元101室; 1单元102室 is vacant
+            let row = try await store.database.reader.raw("""
+                SELECT r.id, r.name, r.id_sealed, r.household_id, b.name || h.room AS place FROM residents r
+                JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = r.building_id
+                WHERE r.building_id = (SELECT MIN(id) FROM buildings) AND h.room <> '1单元102室' ORDER BY r.id LIMIT 1
+                """).first()!
+            let residentID = try row.decode(column: "id", as: Int64.self)
+            let id = try store.sealer.open(try row.decode(column: "id_sealed", as: String.self))
+            let name = try row.decode(column: "name", as: String.self)
+            let oldPlace = try row.decode(column: "place", as: String.self)
+            let target = try await store.database.reader.raw("""
+                SELECT h.id, b.name || h.room AS place FROM households h JOIN buildings b ON b.id = h.building_id
+                WHERE h.building_id = (SELECT MIN(id) FROM buildings) AND h.room = '1单元102室'
+                """).first()!
+            let targetID = try target.decode(column: "id", as: Int64.self)
+            try await store.database.transaction { db in
+                try await db.raw("UPDATE residents SET status = 'moved_out' WHERE id = \(bind: residentID)").run()
+                try await db.raw("UPDATE households SET occupancy = 'vacant' WHERE id = \(bind: targetID)").run()
+            }
+            let before = try await Self.count(store)
+            // act
+            let file = Self.write([Self.header, "\(name),\(id),,,\(Self.building),1,102,"])
+            let report = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            // check
+            #expect(report.updated == 1 && report.created == 0 && report.rejected == 0, "\(report)")
+            #expect(try await Self.count(store) == before + 1) // counted as present again, not added twice
+            let now = try await store.database.reader.raw("SELECT status, household_id, address FROM residents WHERE id = \(bind: residentID)").first()!
+            #expect(try now.decode(column: "status", as: String.self) == "present")
+            #expect(try now.decode(column: "household_id", as: Int64.self) == targetID)
+            #expect(try now.decode(column: "address", as: String.self).hasSuffix("1单元102室"))
+            let events = try await store.database.reader.raw("""
+                SELECT kind, field, old_value, new_value, source FROM resident_events WHERE resident_id = \(bind: residentID) ORDER BY id
+                """).all()
+            #expect(events.count == 1)
+            let event = try #require(events.first)
+            #expect(try event.decode(column: "kind", as: String.self) == "moved_in")
+            #expect(try event.decode(column: "field", as: String?.self) == nil)
+            #expect(try event.decode(column: "old_value", as: String.self) == "已迁出 · \(oldPlace)")
+            #expect(try event.decode(column: "new_value", as: String.self) == (try target.decode(column: "place", as: String.self)))
+            let runID = try await store.database.reader.raw("SELECT MAX(id) AS id FROM import_runs").first()!.decode(column: "id", as: Int64.self)
+            #expect(try event.decode(column: "source", as: String.self) == "import:\(runID)")
+            let occupancy = try await store.database.reader.raw("SELECT occupancy FROM households WHERE id = \(bind: targetID)").first()!
+            #expect(try occupancy.decode(column: "occupancy", as: String.self) == "owner_occupied")
+            // The same file again: present and home already, nothing to do.
+            let again = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(again.unchanged == 1 && again.updated == 0, "\(again)")
+        }
+    }
+
+    /// A row for someone recorded as deceased changes nothing and says why, on the ID number.
+    @Test func aRowForADeceasedPersonIsRejectedWithItsReason() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let row = try await store.database.reader.raw("""
+                SELECT r.id, r.name, r.id_sealed, r.household_id, r.address FROM residents r
+                WHERE r.building_id = (SELECT MIN(id) FROM buildings) ORDER BY r.id LIMIT 1
+                """).first()!
+            let residentID = try row.decode(column: "id", as: Int64.self)
+            let id = try store.sealer.open(try row.decode(column: "id_sealed", as: String.self))
+            let name = try row.decode(column: "name", as: String.self)
+            try await store.database.transaction { db in
+                try await db.raw("UPDATE residents SET status = 'deceased' WHERE id = \(bind: residentID)").run()
+            }
+            let file = Self.write([Self.header, "\(name),\(id),,13812342151,\(Self.building),1,102,",
+                                   "新来的,\(Self.newID(498)),,,\(Self.building),1,102,"])
+            let report = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(report.rows == 2 && report.rejected == 1 && report.created == 1 && report.updated == 0, "\(report)")
+            let text = try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8)
+            #expect(text.contains("2,公民身份号码,\"此人已登记死亡,如有误请先在居民页核实 (recorded as deceased)\""), "\(text)")
+            let now = try await store.database.reader.raw("SELECT status, household_id, phone_sealed FROM residents WHERE id = \(bind: residentID)").first()!
+            #expect(try now.decode(column: "status", as: String.self) == "deceased")
+            #expect(try now.decode(column: "household_id", as: Int64.self) == (try row.decode(column: "household_id", as: Int64.self)))
+            let events = try await store.database.reader.raw("SELECT COUNT(*) AS n FROM resident_events WHERE resident_id = \(bind: residentID)").first()!
+            #expect(try events.decode(column: "n", as: Int.self) == 0)
+            let run = try await store.database.reader.raw("SELECT rejected, created FROM import_runs ORDER BY id DESC LIMIT 1").first()!
+            #expect(try run.decode(column: "rejected", as: Int.self) == 1 && (try run.decode(column: "created", as: Int.self)) == 1)
+        }
+    }
+
     @Test func nonceDrawsAreDistinctAndBlindIndexKeysMatch() async throws {
         try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             var nonces = Sealer.Nonces()

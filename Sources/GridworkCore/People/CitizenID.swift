@@ -16,6 +16,9 @@ public struct CitizenID: Hashable, Sendable, CustomStringConvertible {
 
     /// Validates `text`; surrounding whitespace is ignored.
     public init(_ text: String) throws(Invalid) {
+        // Nearly every number in a file is already 18 ASCII characters and valid: check those bytes
+        // directly. Anything else (and every error) takes the character-by-character path below.
+        if Self.isValidNormalised(text) { value = text; return }
         let chars = Array(text.trimmingWhitespace().uppercased())
         guard chars.count == 18 else { throw .length(chars.count) }
         var digits = [Int]()
@@ -43,6 +46,29 @@ public struct CitizenID: Hashable, Sendable, CustomStringConvertible {
         value = body + String(Self.checkCharacter(for: digits))
     }
 
+    /// Weights are 2^(17-i) mod 11 for positions i = 0...16.
+    private static let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    private static let checks: [UInt8] = Array("10X98765432".utf8)
+
+    /// True when `text` is exactly 18 ASCII bytes (17 digits, then a digit or `X`), with a real birth date
+    /// and the right check character — a valid number needing no trimming or case change.
+    static func isValidNormalised(_ text: String) -> Bool {
+        let u = text.utf8
+        guard u.count == 18 else { return false }
+        var sum = 0, date = 0, i = 0, last: UInt8 = 0
+        for b in u {
+            if i == 17 { last = b; break }
+            let d = Int(b) &- 0x30
+            guard d >= 0 && d <= 9 else { return false }
+            sum += d * weights[i]
+            if i >= 6 && i < 14 { date = date * 10 + d }
+            i += 1
+        }
+        guard (last >= 0x30 && last <= 0x39) || last == UInt8(ascii: "X") else { return false }
+        guard CivilDate(year: date / 10000, month: date / 100 % 100, day: date % 100) != nil else { return false }
+        return checks[sum % 11] == last
+    }
+
     /// ISO 7064 MOD 11-2 over the first 17 digits.
     public static func checkCharacter(for digits: [Int]) -> Character {
         // Weights are 2^(17-i) mod 11 for positions i = 0...16.
@@ -54,14 +80,28 @@ public struct CitizenID: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var regionCode: String { String(value.prefix(6)) }
-    public var birthDate: CivilDate { CivilDate(compact: String(value.dropFirst(6).prefix(8)))! }
+    // `value` is always 18 ASCII characters: the accessors below read its bytes.
+    public var birthDate: CivilDate {
+        var n = 0
+        for b in value.utf8.dropFirst(6).prefix(8) { n = n * 10 + Int(b - 0x30) }
+        return CivilDate(year: n / 10000, month: n / 100 % 100, day: n % 100)!
+    }
     /// The 17th character: odd for men, even for women.
     public var sex: Sex {
-        let d = value[value.index(value.startIndex, offsetBy: 16)].wholeNumberValue!
+        let d = value.utf8[value.utf8.index(value.utf8.startIndex, offsetBy: 16)] - 0x30
         return d % 2 == 1 ? .male : .female
     }
     /// Masked for display: `430524********123X`.
-    public var masked: String { String(value.prefix(6)) + String(repeating: "*", count: 8) + String(value.suffix(4)) }
+    public var masked: String {
+        let u = value.utf8
+        return String(unsafeUninitializedCapacity: 18) { out in
+            var i = 0
+            for b in u.prefix(6) { out[i] = b; i += 1 }
+            for _ in 0..<8 { out[i] = UInt8(ascii: "*"); i += 1 }
+            for b in u.suffix(4) { out[i] = b; i += 1 }
+            return i
+        }
+    }
     public var description: String { masked }
 }
 

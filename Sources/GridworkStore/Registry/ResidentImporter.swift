@@ -63,6 +63,9 @@ public struct ResidentImporter: Sendable {
         let relation: String
         let address: String
         let registeredAddress: String
+        let status: ResidentStatus
+        /// Building name and room of the dwelling on record, as the history writes places.
+        let place: String
         var tags: [ResidentTag] = []
     }
 
@@ -103,7 +106,8 @@ public struct ResidentImporter: Sendable {
         let net = try await NetIndex.load(store.database)
         // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
         let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows)
-        var seen: [UInt64: Int] = [:]
+        // Sized from the file: one row of a typical export is ~250 bytes.
+        var seen = SeenIDs(expected: file.size / 256)
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
         var batch: [Row] = []
         var rowNumber = headerRow // row numbers are Excel's: the header is usually row 1
@@ -159,7 +163,11 @@ public struct ResidentImporter: Sendable {
         return stem + ".report.csv"
     }
 
-    static func isBlank(_ cells: [String]) -> Bool { cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+    static func isBlank(_ cells: [String]) -> Bool {
+        // A row with a cell starting with a visible ASCII byte is not blank: most rows are decided by their first cell.
+        for cell in cells { if let b = cell.utf8.first, b > 0x20, b < 0x7F { return false } }
+        return cells.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty }
+    }
 
     // MARK: one batch
 
@@ -198,10 +206,18 @@ public struct ResidentImporter: Sendable {
         let tags: [String]
     }
 
+    /// A known person's changed fields; `arrival` is the dwelling someone who had moved out comes back to.
+    struct Update: Sendable {
+        let id: Int64
+        let changes: [Change]
+        let tags: [ResidentTag]?
+        let arrival: Int64?
+    }
+
     /// What one batch will write, prepared while the previous batch is written.
     struct Prepared: Sendable {
         var residents: [NewResident] = []
-        var updates: [(id: Int64, changes: [Change], tags: [ResidentTag]?)] = []
+        var updates: [Update] = []
         var lastRow = 0
         var created = 0
         var updated = 0
@@ -209,7 +225,7 @@ public struct ResidentImporter: Sendable {
     }
 
     /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
-    private func prepare(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout [UInt64: Int],
+    private func prepare(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout SeenIDs,
                          options: ImportOptions, skipThrough: Int, report: inout ImportReport,
                          reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
@@ -239,7 +255,7 @@ public struct ResidentImporter: Sendable {
             return out.flatMap { $0 }
         }
 
-        typealias Accepted = (row: Row, sealed: Sealed, household: Int64, building: Int64, address: String)
+        typealias Accepted = (row: Row, sealed: Sealed, household: Int64, building: Int64, address: String, place: String)
         var accepted: [Accepted] = []
         accepted.reserveCapacity(checked.count)
         var rejected: [(Row, [RowProblem])] = []
@@ -247,11 +263,10 @@ public struct ResidentImporter: Sendable {
             switch c.result {
             case .failure(let problems): rejected.append((c.row, problems.list))
             case .success(let v):
-                if let first = seen[v.key] {
+                if let first = seen.insert(v.key, row: c.row.number) {
                     rejected.append((c.row, [RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")]))
                     continue
                 }
-                seen[v.key] = c.row.number
                 guard let building = net.buildings[v.person.building.value] else {
                     rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)在本县的网格中不存在 (no such building in the net)")]))
                     continue
@@ -264,7 +279,7 @@ public struct ResidentImporter: Sendable {
                     rejected.append((c.row, [RowProblem(.room, "房号“\(v.person.room)”在楼栋\(v.person.building)中不存在 (no such dwelling in the building)")]))
                     continue
                 }
-                accepted.append((c.row, v, household, building.id, building.address + v.person.room))
+                accepted.append((c.row, v, household, building.id, building.address + v.person.room, building.name + v.person.room))
             }
         }
         // Rows an interrupted run already wrote are checked (for duplicates) but not written again.
@@ -290,10 +305,20 @@ public struct ResidentImporter: Sendable {
                     registeredAddress: p.registeredAddress ?? p.address ?? item.address, tags: (p.tags ?? []).map(\.rawValue)))
                 continue
             }
-            let changes = Self.changes(old: old, new: p, household: item.household, building: item.building, address: item.address, sealer: sealer)
+            // The registry's own rule (as for a move-in recorded by hand): the dead do not come back by import.
+            if old.status == .deceased {
+                let problems = [RowProblem(.citizenID, "此人已登记死亡,如有误请先在居民页核实 (recorded as deceased)")]
+                report.rejected += 1
+                prepared.rejected += 1
+                try reportWriter.add(row: item.row.number, problems: problems, cells: item.row.cells)
+                continue
+            }
+            let changes = Self.changes(old: old, new: p, household: item.household, building: item.building, address: item.address,
+                                       place: item.place, sealer: sealer)
             if changes.isEmpty { report.unchanged += 1 } else {
                 prepared.updated += 1
-                prepared.updates.append((old.id, changes, changes.contains { $0.field == "tags" } ? p.tags : nil))
+                prepared.updates.append(Update(id: old.id, changes: changes, tags: changes.contains { $0.field == "tags" } ? p.tags : nil,
+                                               arrival: old.status == .movedOut ? item.household : nil))
             }
             if p.name != old.name {
                 report.conflicts += 1
@@ -312,8 +337,10 @@ public struct ResidentImporter: Sendable {
     static let eventColumns = ["resident_id", "at", "kind", "field", "old_value", "new_value", "source", "actor"]
 
     /// One changed field: the columns it sets and, for the history, its old and new value (masked for phones).
+    /// A person who had moved out and is back is one `moved_in` event (no field), as when recorded by hand.
     struct Change: Sendable {
-        let field: String
+        var kind = "updated"
+        let field: String?
         let set: [(column: String, value: RawValue)]
         let old: String
         let new: String
@@ -321,8 +348,17 @@ public struct ResidentImporter: Sendable {
 
     /// The fields the file changes; values the file leaves empty keep the registry's.
     private static func changes(old: Existing, new p: ImportedResident, household: Int64, building: Int64, address: String,
-                                sealer: Sealer) -> [Change] {
+                                place: String, sealer: Sealer) -> [Change] {
         var out: [Change] = []
+        let newAddress = p.address ?? address
+        // Back from elsewhere: present again, in the file's dwelling, with where they were and where they are now.
+        let returning = old.status == .movedOut
+        if returning {
+            out.append(Change(kind: LifeEvent.moveIn.kind, field: nil,
+                              set: [("status", .text(ResidentStatus.present.rawValue)), ("household_id", .int(household)),
+                                    ("building_id", .int(building)), ("address", .text(newAddress))],
+                              old: "\(ResidentStatus.movedOut.label) · \(old.place)", new: place))
+        }
         if p.name != old.name { out.append(Change(field: "name", set: [("name", .text(p.name))], old: old.name, new: p.name)) }
         if let e = p.ethnicity, e != old.ethnicity { out.append(Change(field: "ethnicity", set: [("ethnicity", .text(e))], old: old.ethnicity, new: e)) }
         if let phone = p.phone {
@@ -333,15 +369,14 @@ public struct ResidentImporter: Sendable {
                                   old: old.phoneMasked ?? "", new: phone.masked))
             }
         }
-        if household != old.householdID {
+        if !returning, household != old.householdID {
             out.append(Change(field: "household", set: [("household_id", .int(household)), ("building_id", .int(building))],
                               old: String(old.householdID), new: String(household)))
         }
         if let r = p.relation, r.rawValue != old.relation {
             out.append(Change(field: "relation", set: [("relation", .text(r.rawValue))], old: old.relation, new: r.rawValue))
         }
-        let newAddress = p.address ?? address
-        if newAddress != old.address { out.append(Change(field: "address", set: [("address", .text(newAddress))], old: old.address, new: newAddress)) }
+        if !returning, newAddress != old.address { out.append(Change(field: "address", set: [("address", .text(newAddress))], old: old.address, new: newAddress)) }
         if let reg = p.registeredAddress, reg != old.registeredAddress {
             out.append(Change(field: "registered_address", set: [("registered_address", .text(reg))], old: old.registeredAddress, new: reg))
         }
@@ -359,8 +394,10 @@ public struct ResidentImporter: Sendable {
         let list: SQLQueryString = store.database.kind == .sqlite
             ? "(SELECT value FROM json_each(\(bind: Self.jsonArray(indexes))))" : "(SELECT unnest(\(bind: indexes)))"
         let rows = try await store.database.reader.raw("""
-            SELECT id, id_index, name, ethnicity, phone_index, phone_masked, household_id, relation, address, registered_address
-            FROM residents WHERE id_index IN \(list)
+            SELECT r.id, r.id_index, r.name, r.ethnicity, r.phone_index, r.phone_masked, r.household_id, r.relation, r.address,
+                r.registered_address, r.status, b.name || h.room AS place
+            FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+            WHERE r.id_index IN \(list)
             """).all()
         for r in rows {
             out[try r.decode(column: "id_index", as: String.self)] = Existing(
@@ -368,7 +405,9 @@ public struct ResidentImporter: Sendable {
                 ethnicity: try r.decode(column: "ethnicity", as: String.self), phoneIndex: try r.decode(column: "phone_index", as: String?.self),
                 phoneMasked: try r.decode(column: "phone_masked", as: String?.self), householdID: try r.decode(column: "household_id", as: Int64.self),
                 relation: try r.decode(column: "relation", as: String.self), address: try r.decode(column: "address", as: String.self),
-                registeredAddress: try r.decode(column: "registered_address", as: String.self))
+                registeredAddress: try r.decode(column: "registered_address", as: String.self),
+                status: ResidentStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .present,
+                place: try r.decode(column: "place", as: String.self))
         }
         let byID = Dictionary(uniqueKeysWithValues: out.map { ($0.value.id, $0.key) })
         if !byID.isEmpty {
@@ -444,9 +483,53 @@ public struct ResidentImporter: Sendable {
     }
 }
 
+/// The ID numbers (blind-index keys) met so far in a file and the row of each, for reporting duplicates.
+/// An open-addressing table of two flat arrays: a county's million keys take ~18 MB here against ~48 MB
+/// at the peak of a `[UInt64: Int]` (16-byte entries, power-of-two growth that holds both tables).
+/// Keys are HMAC output, uniformly spread: their high bits pick the slot.
+struct SeenIDs {
+    private var keys: [UInt64]
+    /// Row number + 1 (0: empty slot), so a key of 0 needs no special case.
+    private var rows: [UInt32]
+    private(set) var count = 0
+
+    init(expected: Int) {
+        let capacity = max(1_024, expected + expected / 2)
+        keys = [UInt64](repeating: 0, count: capacity)
+        rows = [UInt32](repeating: 0, count: capacity)
+    }
+
+    /// Records `key` at `row`; returns the row it was first seen at, if it was.
+    mutating func insert(_ key: UInt64, row: Int) -> Int? {
+        if (count + 1) * 5 > keys.count * 4 { grow() } // at most 80 % full: probes stay short
+        var i = slot(key, keys.count)
+        while rows[i] != 0 {
+            if keys[i] == key { return Int(rows[i]) - 1 }
+            i = i + 1 == keys.count ? 0 : i + 1
+        }
+        keys[i] = key
+        rows[i] = UInt32(truncatingIfNeeded: row + 1)
+        count += 1
+        return nil
+    }
+
+    private func slot(_ key: UInt64, _ capacity: Int) -> Int { Int(key.multipliedFullWidth(by: UInt64(capacity)).high) }
+
+    private mutating func grow() {
+        let capacity = keys.count + keys.count / 2
+        var newKeys = [UInt64](repeating: 0, count: capacity), newRows = [UInt32](repeating: 0, count: capacity)
+        for j in 0..<keys.count where rows[j] != 0 {
+            var i = slot(keys[j], capacity)
+            while newRows[i] != 0 { i = i + 1 == capacity ? 0 : i + 1 }
+            newKeys[i] = keys[j]; newRows[i] = rows[j]
+        }
+        keys = newKeys; rows = newRows
+    }
+}
+
 /// Buildings and dwellings of the whole net, for resolving rows without a query each.
 struct NetIndex: Sendable {
-    struct Building: Sendable { let id: Int64; let address: String }
+    struct Building: Sendable { let id: Int64; let name: String; let address: String }
     struct Dwelling: Hashable, Sendable { let building: Int64; let room: String }
     let buildings: [String: Building]
     /// One flat table (not a table per building): a county has ~340,000 dwellings.
@@ -456,9 +539,10 @@ struct NetIndex: Sendable {
 
     static func load(_ database: Database) async throws -> NetIndex {
         var buildings: [String: Building] = [:]
-        for r in try await database.reader.raw("SELECT b.id, b.number, b.address, g.code FROM buildings b JOIN regions g ON g.id = b.grid_id").all() {
+        for r in try await database.reader.raw("SELECT b.id, b.number, b.name, b.address, g.code FROM buildings b JOIN regions g ON g.id = b.grid_id").all() {
             let code = try r.decode(column: "code", as: String.self) + String(try r.decode(column: "number", as: Int.self)).leftPadded(3)
-            buildings[code] = Building(id: try r.decode(column: "id", as: Int64.self), address: try r.decode(column: "address", as: String.self))
+            buildings[code] = Building(id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+                                       address: try r.decode(column: "address", as: String.self))
         }
         // Streamed row by row: holding them all as rows first doubled the import's peak memory.
         let count = try await database.reader.raw("SELECT COUNT(*) AS n FROM households").first()?.decode(column: "n", as: Int.self) ?? 0
@@ -507,6 +591,7 @@ final class ImportWriter: Sendable {
     /// exactly after the last commit.
     private let commitRows: Int
     private let pending = PendingRows()
+    private let untrimmed = PendingRows()
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
     private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -515,7 +600,9 @@ final class ImportWriter: Sendable {
     static func open(_ location: DatabaseLocation, commitRows: Int) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
-            return ImportWriter(.sqlite(try RawSQLite(path: path)), commitRows: commitRows)
+            // 40 MB of page cache: at 16 MB the random ID/phone index inserts re-read and spill pages twice as often
+            // (sys time 7 -> 15 s on 1.01 M rows); above 40 MB the gain is small and every MB is resident.
+            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 40_960)), commitRows: commitRows)
         case .postgres(let url):
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
@@ -537,9 +624,17 @@ final class ImportWriter: Sendable {
         }
     }
 
+    /// glibc's `malloc_trim` (not in Swift's Glibc module), looked up once; nil on other C libraries.
+    static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(nil, "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
+
     static let insertResident = "INSERT INTO residents (\(ResidentImporter.residentColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 16).joined(separator: ", ")))"
     static let insertEvent = "INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertTag = "INSERT INTO resident_tags (resident_id, tag) VALUES (?, ?)"
+    /// A vacant dwelling someone moves back into is lived in again (as `RegistryStore.recordArrival` does).
+    static let reoccupy = "UPDATE households SET occupancy = 'owner_occupied' WHERE id = ? AND occupancy = 'vacant'"
     static let progress = """
         UPDATE import_runs SET rows_done = ?, created = created + ?, updated = updated + ?, rejected = rejected + ? WHERE id = ?
         """
@@ -555,9 +650,22 @@ final class ImportWriter: Sendable {
                 pending.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
+            trimNow(after: prepared)
         case .postgres(let c):
             try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor)
+            trimNow(after: prepared)
         }
+    }
+
+    /// Every ~20,000 rows, hands the memory freed since back to the system. Batches are built on the
+    /// cooperative threads and freed on the writer's, so glibc's per-thread arenas keep growing with
+    /// free holes the next batch does not fit: on 1.01 M rows the peak RSS was ~40 MB higher without this.
+    /// A trim takes a few milliseconds.
+    private func trimNow(after prepared: ResidentImporter.Prepared) {
+        untrimmed.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
+        guard untrimmed.rows >= 20_000 else { return }
+        untrimmed.rows = 0
+        _ = Self.mallocTrim?(0)
     }
 
     private static func write(_ prepared: ResidentImporter.Prepared, db: RawSQLite, runID: Int64, source: String, actor: String) throws {
@@ -586,8 +694,9 @@ final class ImportWriter: Sendable {
                                [sets.map(\.value) + [.int(u.id)]])
                 }
                 try db.run(insertEvent, u.changes.map { c in
-                    [.int(u.id), .text(now), .text("updated"), .text(c.field), .text(c.old), .text(c.new), .text(source), .text(actor)]
+                    [.int(u.id), .text(now), .text(c.kind), .text(c.field), .text(c.old), .text(c.new), .text(source), .text(actor)]
                 })
+                if let home = u.arrival { try db.run(reoccupy, [[.int(home)]]) }
                 if let tags = u.tags {
                     try db.run("DELETE FROM resident_tags WHERE resident_id = ?", [[.int(u.id)]])
                     try db.run(insertTag, tags.map { [.int(u.id), .text($0.rawValue)] })
@@ -641,8 +750,9 @@ final class ImportWriter: Sendable {
                     try await query(c, "UPDATE residents SET \(sets.enumerated().map { "\($0.element.column) = $\($0.offset + 1)" }.joined(separator: ", ")) WHERE id = $\(sets.count + 1)",
                                     sets.map(\.value) + [.int(u.id)])
                 }
+                if let home = u.arrival { try await query(c, reoccupy.replacingOccurrences(of: "?", with: "$1"), [.int(home)]) }
                 for change in u.changes {
-                    events.field(u.id); events.field(now); events.field("updated"); events.field(change.field); events.field(change.old)
+                    events.field(u.id); events.field(now); events.field(change.kind); events.field(change.field); events.field(change.old)
                     events.field(change.new); events.field(source); events.field(actor); events.endRow()
                 }
                 if let list = u.tags {
