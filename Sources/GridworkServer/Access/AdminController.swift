@@ -124,7 +124,8 @@ struct AdminController: Sendable {
             TokenRow(id: $0.id, name: $0.name, scope: $0.scope, areas: $0.areas, createdBy: $0.createdBy,
                      createdAt: AccessController.local($0.createdAt), revoked: $0.revoked)
         }
-        let areas = AccountStore.apiAreas.sorted().map { Option(value: $0, label: $0 == "net" ? "一张网 (net)" : "居民 (residents)") }
+        let labels = ["net": "一张网 (net)", "residents": "居民 (residents)", "open311": "事项上报 Open311 (open311)"]
+        let areas = AccountStore.apiAreas.sorted().map { Option(value: $0, label: labels[$0] ?? $0) }
         return app.pages.response(status: status, page: TokensPage(tokens: rows, scope: viewer.scope.value, areas: areas, created: created, error: error),
                                   template: "admin-tokens", context: context)
     }

@@ -57,7 +57,7 @@ public struct AccountStore: Sendable {
     public static let throttleAfter = 20
     public static let sessionLifetime: TimeInterval = 12 * 3600
     /// The API areas a token can be granted.
-    public static let apiAreas: Set<String> = ["net", "residents"]
+    public static let apiAreas: Set<String> = ["net", "residents", "open311"]
     static let bcryptCost: UInt8 = 12
 
     // MARK: accounts
