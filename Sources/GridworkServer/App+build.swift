@@ -48,7 +48,9 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     RegistryController(app: app).register(on: router)
     OrganisationController(app: app).register(on: router)
     CaseController(app: app).register(on: router)
+    Open311Controller(app: app).register(on: router)
     CaseSettingsController(app: app).register(on: router)
+    WebhookController(app: app).register(on: router)
     return router
 }
 
@@ -60,7 +62,8 @@ public func buildApplication(store: Store, config: ServerConfig, logger: Logger,
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
-        services: [CaseClock(store: store, interval: .seconds(60), logger: logger)],
+        services: [CaseClock(store: store, interval: .seconds(60), logger: logger),
+                   WebhookSender(store: store, interval: .seconds(5), logger: logger)],
         onServerRunning: { _ in await onListening() },
         logger: logger)
 }

@@ -281,8 +281,36 @@ import Testing
         case "POST /cases/settings/calendar":
             return [Case(.post, "/cases/settings/calendar", body: "day=2027-02-30&kind=holiday", csrf: false, expect: 403),
                     Case(.post, "/cases/settings/calendar", body: "day=2027-02-30&kind=holiday", expect: a.role == .countyAdmin ? 400 : 403)]
+        case "GET /cases/webhooks", "POST /cases/webhooks", "POST /cases/webhooks/{id}/disable", "POST /cases/webhooks/deliveries/{id}/retry":
+            // Grid leaders and the levels above manage their grids' hooks; a bad one is explained, an unknown one not found.
+            let manages = [.gridLeader, .communityStaff, .townshipAdmin, .countyAdmin].contains(a.role)
+            if route.hasPrefix("GET") { return [Case(.get, "/cases/webhooks", expect: a.hasSession ? (manages ? 200 : 403) : 303)] }
+            let uri = route.dropFirst(5).replacingOccurrences(of: "{id}", with: "999999")
+            let body = "grid=\(grid)&kind=wecom&url=javascript:alert(1)"
+            let allowed = route == "POST /cases/webhooks" ? (a.covers(grid) ? 400 : 404) : 404
+            return [Case(.post, uri, body: body, csrf: false, expect: 403), Case(.post, uri, body: body, expect: manages ? allowed : 403)]
         case "POST /registry/import/{digest}/confirm":
             return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
+        // Open311 GeoReport v2: reads are public for everyone (sessions and bearer tokens change nothing), and never show
+        // the reporter's phone; a POST needs an `api_key` in the form — without a valid one it is 403, whoever sends it.
+        case "GET /open311/discovery.{format}":
+            return [Case(.get, "/open311/discovery.json", expect: 200), Case(.get, "/open311/discovery.xml", expect: 200)]
+        case "GET /open311/v2/services.{format}":
+            return [Case(.get, "/open311/v2/services.json", expect: 200, show: ("垃圾堆放", true)), Case(.get, "/open311/v2/services.xml", expect: 200)]
+        case "GET /open311/v2/services/{file}":
+            return [Case(.get, "/open311/v2/services/0301.xml", expect: 200), Case(.get, "/open311/v2/services/9999.json", expect: 404)]
+        case "GET /open311/v2/requests.{format}":
+            return [Case(.get, "/open311/v2/requests.json", expect: 200, show: ("楼下垃圾三天没人清运", true)),
+                    Case(.get, "/open311/v2/requests.xml", expect: 200, show: ("13807391234", false))]
+        case "GET /open311/v2/requests/{file}":
+            return [Case(.get, "/open311/v2/requests/\(o.matter).json", expect: 200, show: ("138****1234", false)),
+                    Case(.get, "/open311/v2/requests/999999.xml", expect: 404)]
+        case "GET /open311/v2/tokens/{file}":
+            return [Case(.get, "/open311/v2/tokens/\(o.matter).json", expect: 200)]
+        case "POST /open311/v2/requests.{format}":
+            let body = "service_code=0301&address_id=\(o.building)&description=%E5%9E%83%E5%9C%BE%E5%A0%86%E6%94%BE"
+            return [Case(.post, "/open311/v2/requests.json", body: body, csrf: false, expect: 403, show: ("api_key", true)),
+                    Case(.post, "/open311/v2/requests.xml", body: "api_key=gw_forged&" + body, csrf: false, expect: 403, show: ("<code>403</code>", true))]
         default: return nil
         }
     }

@@ -80,6 +80,7 @@ struct CaseController: Sendable {
         let rows: [Row]
         let mayReport: Bool
         let residentReport: Bool
+        let managesHooks: Bool
         let boardHref: String?
         let notices: [String]
     }
@@ -269,7 +270,7 @@ struct CaseController: Sendable {
         }
         let notices = try await app.store.cases.notices(viewer, limit: 5).map { "\(Self.local($0.at)) \($0.text)" }
         let page = ListPage(title: title, hint: hint, rows: rows.map { Self.row($0, now: now) }, mayReport: viewer.role != .resident,
-                            residentReport: viewer.role == .resident, boardHref: CaseStoreRoles.watchesBoard(viewer) ? "/cases/board" : nil, notices: notices)
+                            residentReport: viewer.role == .resident, managesHooks: WebhookController.manages(viewer), boardHref: CaseStoreRoles.watchesBoard(viewer) ? "/cases/board" : nil, notices: notices)
         return app.pages.response(page: page, template: "cases", context: context)
     }
 
@@ -279,7 +280,7 @@ struct CaseController: Sendable {
         let now = Clock.now()
         let rows = try await app.store.cases.late(viewer, now: now)
         let page = ListPage(title: "督办:超时和即将超时的事项", hint: "范围 \(viewer.scope) · 共 \(rows.count) 件,最红、最久的在前。",
-                            rows: rows.map { Self.row($0, now: now) }, mayReport: false, residentReport: false, boardHref: nil, notices: [])
+                            rows: rows.map { Self.row($0, now: now) }, mayReport: false, residentReport: false, managesHooks: false, boardHref: nil, notices: [])
         return app.pages.response(page: page, template: "cases", context: context)
     }
 

@@ -209,6 +209,7 @@ public struct CaseStore: Sendable {
                     """).run()
             }
             try await Self.notify(db, "role:grid_worker@\(place.gridCode)", caseID: id, at: now, text: "新事项待受理:\(report.title)")
+            try await WebhookStore.enqueue(db, caseID: id, event: "case.reported", text: "【网格通】新事项待受理:\(report.title)(\(category.name))地点:\(place.address)", at: now)
             if kind == .postgres { try await db.raw("SELECT pg_notify('cases', \(bind: String(id)))").run() }
             return (id, code)
         }
@@ -481,6 +482,10 @@ public struct CaseStore: Sendable {
             for recipient in Self.recipients(after: action, next: next, row: detail.row, reporter: detail.reporterLogin) {
                 try await Self.notify(db, recipient, caseID: id, at: now, text: "\(action.label):\(detail.row.title)")
             }
+            if next.state != detail.snapshot.state {
+                try await WebhookStore.enqueue(db, caseID: id, event: "case.\(action.name)",
+                                               text: "【网格通】\(action.label):\(detail.row.title)(\(next.state.label))", at: now)
+            }
             if kind == .postgres { try await db.raw("SELECT pg_notify('cases', \(bind: String(id)))").run() }
             return try updated.decode(column: "version", as: Int.self)
         }
@@ -609,6 +614,7 @@ public struct CaseStore: Sendable {
                 _ = try await Self.step(db, caseID: id, at: now, action: "escalate", from: nil, to: .handling, actor: "system", role: "system",
                                         note: "超时升级至\(to.label)", onTime: false)
                 try await Self.notify(db, to.recipient, caseID: id, at: now, text: "超时督办:\(title)")
+                try await WebhookStore.enqueue(db, caseID: id, event: "case.escalated", text: "【网格通】超时督办:\(title),已升级至\(to.label)", at: now)
                 return true
             }
             if claimed { done += 1 }

@@ -28,6 +28,7 @@ public enum Migrations {
         CreateRegistryHistory(),
         CreateRegistryDetail(),
         CreateCases(),
+        CreateWebhooks(),
     ]
 
     /// Applies what is pending; safe when several processes start at once
