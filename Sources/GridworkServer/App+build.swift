@@ -51,6 +51,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     Open311Controller(app: app).register(on: router)
     CaseSettingsController(app: app).register(on: router)
     WebhookController(app: app).register(on: router)
+    FiguresController(app: app).register(on: router)
     return router
 }
 

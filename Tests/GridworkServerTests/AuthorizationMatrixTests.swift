@@ -289,6 +289,10 @@ import Testing
             let body = "grid=\(grid)&kind=wecom&url=javascript:alert(1)"
             let allowed = route == "POST /cases/webhooks" ? (a.covers(grid) ? 400 : 404) : 404
             return [Case(.post, uri, body: body, csrf: false, expect: 403), Case(.post, uri, body: body, expect: manages ? allowed : 403)]
+        case "GET /cases/figures", "GET /cases/figures.csv":
+            let watches = [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(a.role)
+            let uri = String(route.dropFirst(4)) + "?in=\(grid)"
+            return [Case(.get, uri, expect: a.hasSession ? (watches ? (a.covers(grid) ? 200 : 404) : 403) : 303)]
         case "POST /registry/import/{digest}/confirm":
             return [Case(.post, "/registry/import/\(digest)/confirm", body: "", csrf: false, expect: 403)]
         // Open311 GeoReport v2: reads are public for everyone (sessions and bearer tokens change nothing), and never show

@@ -43,6 +43,19 @@ import Testing
             #expect(detail.steps.map(\.action) == ["report", "accept", "file", "dispatch", "take", "report_done", "verify", "rate"])
             #expect(detail.steps[4].onTime == true)
             #expect(try await store.cases.inbox(Self.head, now: t + 6000).isEmpty)
+            // The figures count it: taken in, handled and closed on time, satisfied — for the grid and for the building head.
+            let county = Viewer(userID: 0, login: "admin", role: .countyAdmin, scope: .county("430524"))
+            let figures = try await store.cases.figures(under: .county("430524"), from: t - 86_400, to: t + 86_400, viewer: county)
+            #expect(figures.total.reported == 1 && figures.total.acceptanceRate == 1 && figures.total.onTimeHandlingRate == 1)
+            #expect(figures.total.onTimeClosingRate == 1 && figures.total.satisfactionRate == 1 && figures.total.reworkRate == 0)
+            #expect(figures.rows.map(\.key) == ["430524001", "430524101"] && figures.rows[0].name == "桃花坪街道")
+            #expect(figures.rows.map(\.reported) == [1, 0] && figures.rows[1].acceptanceRate == nil)
+            let people = try await store.cases.figures(under: try RegionCode(Self.grid), by: .assignee, from: t - 86_400, to: t + 86_400, viewer: Self.worker)
+            #expect(people.rows.map(\.key) == ["user:\(Self.head.login)"] && people.rows[0].name.hasPrefix("楼栋长"))
+            #expect(people.rows[0].averageHandlingHours == Double(3600 - 800) / 3600)
+            await #expect(throws: StoreError.self) {
+                try await store.cases.figures(under: .county("430524"), from: 0, to: t, viewer: Self.worker)
+            }
             // The reporter with the wrong phone sees nothing.
             await #expect(throws: StoreError.self) {
                 try await store.cases.detail(id, actor: .reporter(code: code, phone: MobilePhone("13900000000")!))

@@ -35,6 +35,7 @@ struct BuildingRowView: Sendable {
 struct StaffTools: Sendable {
     let scope: String
     let organisationsHref: String?
+    let figuresHref: String?
     let mayExportUnmasked: Bool
 
     /// Tools for `viewer` on the page of `code`, or nil when the viewer reads no residents there.
@@ -42,6 +43,8 @@ struct StaffTools: Sendable {
         guard let viewer, Policy.visibleTags(for: viewer) != nil, viewer.covers(code) else { return nil }
         scope = code.value
         organisationsHref = viewer.role.isNetStaff && code.level != .building ? "/registry/organisations?in=\(code)" : nil
+        figuresHref = [.gridWorker, .gridLeader, .communityStaff, .townshipAdmin, .countyAdmin].contains(viewer.role) && code.level != .building
+            ? "/cases/figures?in=\(code)" : nil
         mayExportUnmasked = Policy.mayUnmask(.citizenID, viewer: viewer) && Policy.mayUnmask(.phone, viewer: viewer)
     }
 }

@@ -458,6 +458,12 @@ public struct CaseStore: Sendable {
         let clock = Self.clock(for: next.state, category: detail.category, from: start, extraDays: next.extensionGranted, calendar: calendar)
         let onTime: Bool? = detail.row.dueAt.map { now <= $0 }
         let comment: String? = if case .rate(_, let c) = action { c } else { nil }
+        // Kept on the matter so the figures are one pass over the table, not a replay of every timeline.
+        let isAccept = action == .accept ? 1 : 0
+        let isDispatch: Int = if case .dispatch = action { 1 } else { 0 }
+        let isDone: Int = if case .reportDone = action { 1 } else { 0 }
+        let isClose = next.state == .closed && detail.snapshot.state == .done ? 1 : 0
+        let isReopen: Int = if case .reopen = action { 1 } else { 0 }
         let kind = database.kind
         return try await database.transaction { db in
             guard let updated = try await db.raw("""
@@ -466,7 +472,13 @@ public struct CaseStore: Sendable {
                     rating = \(bind: next.rating), rating_comment = \(bind: comment ?? (next.rating == nil ? nil : detail.ratingComment)),
                     closed_at = \(bind: next.closedAt), suspended_from = \(bind: next.suspendedFrom?.rawValue),
                     stage_started_at = \(bind: start), yellow_at = \(bind: clock.yellow), red_at = \(bind: clock.red), due_at = \(bind: clock.due),
-                    escalation = \(bind: stageChanged ? 0 : detail.row.escalation), version = version + 1
+                    escalation = \(bind: stageChanged ? 0 : detail.row.escalation), version = version + 1,
+                    accepted_at = CASE WHEN accepted_at IS NULL AND \(bind: isAccept) = 1 THEN \(bind: now) ELSE accepted_at END,
+                    dispatched_at = CASE WHEN dispatched_at IS NULL AND \(bind: isDispatch) = 1 THEN \(bind: now) ELSE dispatched_at END,
+                    done_at = CASE WHEN \(bind: isDone) = 1 THEN \(bind: now) ELSE done_at END,
+                    handled_on_time = CASE WHEN \(bind: isDone) = 1 THEN \(bind: onTime == false ? 0 : 1) ELSE handled_on_time END,
+                    closed_on_time = CASE WHEN \(bind: isClose) = 1 THEN (CASE WHEN handled_on_time = 1 AND \(bind: onTime == false ? 0 : 1) = 1 THEN 1 ELSE 0 END)
+                                          WHEN \(bind: isReopen) = 1 THEN NULL ELSE closed_on_time END
                 WHERE id = \(bind: id) AND version = \(bind: version) RETURNING version
                 """).first() else {
                 throw StoreError.conflict("该事项刚被他人处理,请刷新后再操作 (changed by someone else; reload)")
@@ -582,6 +594,90 @@ public struct CaseStore: Sendable {
                                       suggested: detail.category.responsible == .department(d)))
         }
         return out
+    }
+
+    // MARK: figures
+
+    /// How figures are split.
+    public enum FigureGrouping: String, Sendable { case area, assignee }
+
+    /// The loop's figures for matters reported in [from, to) under `code`: one row per child area (or per
+    /// assignee — a person or a department), plus the total. One pass over the matters, grouped by grid.
+    public func figures(under code: RegionCode, by grouping: FigureGrouping = .area, from: Int64, to: Int64,
+                        viewer: Viewer) async throws -> (rows: [CaseFigures], total: CaseFigures) {
+        guard Self.dispatchers.contains(viewer.role), viewer.covers(code) else { throw StoreError.notFound(what: "区域 (region)", key: code.value) }
+        let db = database.reader
+        let group: SQLQueryString = grouping == .area ? "c.grid_id" : "COALESCE(c.assignee, '')"
+        let rows = try await db.raw("""
+            SELECT \(group) AS k, COUNT(*) AS reported,
+                   SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted,
+                   SUM(CASE WHEN c.done_at IS NOT NULL THEN 1 ELSE 0 END) AS handled,
+                   SUM(CASE WHEN c.done_at IS NOT NULL AND c.handled_on_time = 1 THEN 1 ELSE 0 END) AS handled_on_time,
+                   SUM(CASE WHEN c.state = 'closed' THEN 1 ELSE 0 END) AS closed,
+                   SUM(CASE WHEN c.state = 'closed' AND c.closed_on_time = 1 THEN 1 ELSE 0 END) AS closed_on_time,
+                   SUM(CASE WHEN c.state = 'closed' AND c.reworks > 0 THEN 1 ELSE 0 END) AS reworked,
+                   SUM(CASE WHEN c.rating IS NOT NULL THEN 1 ELSE 0 END) AS rated,
+                   SUM(CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END) AS satisfied,
+                   SUM(CASE WHEN c.done_at IS NOT NULL AND c.dispatched_at IS NOT NULL THEN c.done_at - c.dispatched_at ELSE 0 END) AS handling
+            FROM cases c
+            WHERE c.reported_at >= \(bind: from) AND c.reported_at < \(bind: to)
+              AND c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", code)))
+            GROUP BY \(group)
+            """).all()
+        // Grids roll up to the child of `code` they lie under; names come from the regions and the accounts.
+        var gridArea: [Int64: (key: String, name: String)] = [:]
+        if grouping == .area {
+            let childLevelLength = code.level == .grid ? code.value.count : code.value.count + 3
+            let regions = try await db.raw("SELECT id, code, name, level FROM regions WHERE \(NetStore.subtree("code", code))").all()
+            var names: [String: String] = [:]
+            for r in regions { names[try r.decode(column: "code", as: String.self)] = try r.decode(column: "name", as: String.self) }
+            for r in regions where try r.decode(column: "level", as: String.self) == "grid" {
+                let key = String(try r.decode(column: "code", as: String.self).prefix(childLevelLength))
+                gridArea[try r.decode(column: "id", as: Int64.self)] = (key, names[key] ?? key)
+            }
+        }
+        var byKey: [String: CaseFigures] = [:]
+        // Every child area is listed, with nothing reported as nothing: a quiet township is a figure too.
+        for area in gridArea.values { byKey[area.key] = CaseFigures(key: area.key, name: area.name) }
+        var total = CaseFigures(key: code.value, name: try await NetStore.path(db, to: code).last?.name ?? code.value)
+        for r in rows {
+            let area: (key: String, name: String)
+            if grouping == .area {
+                guard let a = gridArea[try r.decode(column: "k", as: Int64.self)] else { continue }
+                area = a
+            } else {
+                let k = try r.decode(column: "k", as: String.self)
+                area = (k, k.isEmpty ? "未派遣" : k)
+            }
+            var f = CaseFigures(key: area.key, name: area.name)
+            f.reported = try r.decode(column: "reported", as: Int.self)
+            f.accepted = try r.decode(column: "accepted", as: Int.self)
+            f.handled = try r.decode(column: "handled", as: Int.self)
+            f.handledOnTime = try r.decode(column: "handled_on_time", as: Int.self)
+            f.closed = try r.decode(column: "closed", as: Int.self)
+            f.closedOnTime = try r.decode(column: "closed_on_time", as: Int.self)
+            f.reworked = try r.decode(column: "reworked", as: Int.self)
+            f.rated = try r.decode(column: "rated", as: Int.self)
+            f.satisfied = try r.decode(column: "satisfied", as: Int.self)
+            f.handlingSeconds = try r.decode(column: "handling", as: Int64.self)
+            byKey[area.key, default: CaseFigures(key: area.key, name: area.name)].add(f)
+            total.add(f)
+        }
+        if grouping == .assignee {
+            // People by name and role (public work data), departments by name.
+            for key in Array(byKey.keys) {
+                if let a = Assignee(key) {
+                    switch a {
+                    case .department(let d): byKey[key]?.name = d.fullName
+                    case .person(let login):
+                        if let u = try await db.raw("SELECT name, role FROM users WHERE login = \(bind: login)").first() {
+                            byKey[key]?.name = "\(Role(rawValue: try u.decode(column: "role", as: String.self))?.label ?? "") \(try u.decode(column: "name", as: String.self))"
+                        }
+                    }
+                }
+            }
+        }
+        return (byKey.values.sorted { $0.key < $1.key }, total)
     }
 
     // MARK: escalation

@@ -69,6 +69,11 @@ struct CreateCases: Migration {
                 due_at \(d.bigint),
                 closed_at \(d.bigint),
                 escalation INTEGER NOT NULL DEFAULT 0,
+                accepted_at \(d.bigint),
+                dispatched_at \(d.bigint),
+                done_at \(d.bigint),
+                handled_on_time INTEGER,
+                closed_on_time INTEGER,
                 idempotency_key TEXT UNIQUE)
             """,
             "CREATE INDEX cases_grid_state ON cases(grid_id, state)",
