@@ -49,7 +49,7 @@ def test_a_matter_goes_round_the_loop(server, browser, tmp_path):
     # The grid worker: the new matter heads the inbox; take it in and dispatch it to the building head.
     worker = browser.new_context(**phone_ctx).new_page()
     login(worker, base, "gw430524001001001")
-    worker.get_by_role("link", name="事项").click()
+    worker.get_by_role("link", name="事项", exact=True).click()
     worker.locator("#cases a", has_text="电动车").first.click()
     assert "待受理" in worker.locator("h1").inner_text()
     assert worker.locator("#timeline img.thumb").count() == 1
@@ -92,3 +92,37 @@ def test_a_matter_goes_round_the_loop(server, browser, tmp_path):
     resident.screenshot(path=str(OUT / "33-case-rated.png"), full_page=True)
     box = resident.locator(".bar nav a").first.bounding_box()
     assert box["height"] >= 44
+
+
+def test_county_admin_reads_figures_settings_and_board(server, browser):
+    base = server["base"]
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN").new_page()
+    login(page, base, "admin")
+    page.get_by_role("link", name="事项", exact=True).click()
+    page.get_by_role("link", name="统计").click()
+    table = page.locator("#figures")
+    assert "受理率" in table.inner_text() and "合计" in table.inner_text()
+    assert page.locator("#figures tbody tr").count() >= 3  # two townships and the total
+    page.screenshot(path=str(OUT / "34-figures.png"), full_page=True)
+    page.go_back()
+    page.get_by_role("link", name="类别与时限").click()
+    card = page.locator("#categories li", has_text="电动车违规充电")
+    card.get_by_text("修改").click()
+    card.locator("[name=accept_amount]").fill("0")
+    card.get_by_role("button", name="保存").click()
+    assert "时限" in page.locator(".error").inner_text()
+    page.screenshot(path=str(OUT / "35-settings.png"))
+    page.goto(base + "/cases/board")
+    assert "督办" in page.locator("h1").inner_text()
+    page.goto(base + "/cases/webhooks")
+    page.get_by_label("网格代码").fill("430524001001001")
+    page.get_by_label("地址").fill("javascript:alert(1)")
+    page.get_by_role("button", name="添加").click()
+    # The browser's own URL check or ours: either way nothing is added.
+    assert page.locator("#hooks").inner_text().count("企业微信") == 0
+    page.get_by_label("网格代码").fill("430524001001001")
+    page.get_by_label("地址").fill("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=demo-key")
+    page.get_by_role("button", name="添加").click()
+    assert "已添加" in page.locator(".notice").inner_text()
+    assert "demo-key" not in page.locator("#hooks").inner_text()  # the robot's key is not shown back
+    page.screenshot(path=str(OUT / "36-webhooks.png"), full_page=True)
