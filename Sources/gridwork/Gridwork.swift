@@ -10,7 +10,7 @@ struct Gridwork: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gridwork",
         abstract: "网格通 Gridwork — grid-based community governance for a county.",
-        subcommands: [Serve.self, Migrate.self, Seed.self, Stats.self, Building.self, Import.self, Export.self, User.self, Token.self, Audit.self],
+        subcommands: [Serve.self, Migrate.self, Seed.self, Stats.self, Building.self, Import.self, Export.self, User.self, Token.self, Audit.self, Cases.self],
         defaultSubcommand: Serve.self)
 }
 
