@@ -70,21 +70,6 @@ public enum CaseHistory {
         return CaseHistoryResult(cases: count, steps: stepsTotal, notices: noticesTotal, byState: maker.byState)
     }
 
-    /// The clock of a stage, as the store sets it: due, yellow and red instants (nil when nothing is running).
-    public static func clock(for state: CaseState, category: CaseCategory, from start: Int64, extraDays: Int, calendar: WorkCalendar)
-        -> (due: Int64?, yellow: Int64?, red: Int64?) {
-        let deadline: Deadline? = switch state {
-        case .reported, .accepted, .filed: category.accept
-        case .dispatched, .handling: category.handle
-        case .done: category.verify
-        case .declined, .closed, .suspended: nil
-        }
-        guard let deadline else { return (nil, nil, nil) }
-        let due = deadline.due(from: start, calendar: calendar, extraDays: state == .dispatched || state == .handling ? extraDays : 0)
-        let span = max(0, due - start)
-        return (due, start + span * Int64(category.yellowPercent) / 100, start + span * Int64(category.redPercent) / 100)
-    }
-
     /// Eight readable characters from the id: a bijection onto 31⁸ codes, so history never repeats a code.
     public static func trackingCode(id: Int64) -> String {
         let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
@@ -111,23 +96,9 @@ public enum CaseHistory {
 
     private static func write(_ batch: Batch, to database: Database, kind: DatabaseKind) async throws {
         try await database.transaction { db in
-            try await insert(db, kind: kind, table: "cases", columns: caseColumns, batch.cases)
-            try await insert(db, kind: kind, table: "case_steps", columns: stepColumns, batch.steps)
-            try await insert(db, kind: kind, table: "inbox", columns: noticeColumns, batch.notices)
-        }
-    }
-
-    /// Multi-row INSERTs within each database's bind limit (as `BulkInsert` does inside the store).
-    private static func insert(_ db: any SQLDatabase, kind: DatabaseKind, table: String, columns: [String],
-                               _ rows: [[any Encodable & Sendable]]) async throws {
-        let perStatement = max(1, (kind == .sqlite ? 32_000 : 65_000) / columns.count)
-        var start = 0
-        while start < rows.count {
-            let end = min(start + perStatement, rows.count)
-            let insert = db.insert(into: table).columns(columns)
-            for row in rows[start..<end] { insert.values(row.map { SQLBind($0) }) }
-            try await insert.run()
-            start = end
+            try await BulkInsert.rows(db, kind: kind, table: "cases", columns: caseColumns, batch.cases)
+            try await BulkInsert.rows(db, kind: kind, table: "case_steps", columns: stepColumns, batch.steps)
+            try await BulkInsert.rows(db, kind: kind, table: "inbox", columns: noticeColumns, batch.notices)
         }
     }
 
@@ -290,7 +261,7 @@ struct Maker {
         let leader = Who(login: "gl" + grid.code, role: Role.gridLeader.rawValue)
 
         // Reported.
-        life.clock = CaseHistory.clock(for: .reported, category: category, from: reportedAt, extraDays: 0, calendar: calendar)
+        life.clock = category.clock(for: .reported, from: reportedAt, extraDays: 0, calendar: calendar)
         step(&life, &batch, at: reportedAt, action: "report", to: .reported, by: reporter.map { $0.login } ?? "reporter",
              role: reporter?.role ?? "resident", note: channel.label)
         notify(&batch, "role:grid_worker@\(grid.code)", id: id, at: reportedAt, text: "新事项待受理:\(title)")
@@ -336,7 +307,7 @@ struct Maker {
                     if approved { life.extensionGranted += days }
                     act(&life, &batch, "decide_extension", label: approved ? "批准延期" : "驳回延期", to: .handling, by: leader, note: "",
                         stageChange: false, notifyAssignee: true)
-                    life.clock = CaseHistory.clock(for: .handling, category: category, from: life.stageStart, extraDays: life.extensionGranted,
+                    life.clock = category.clock(for: .handling, from: life.stageStart, extraDays: life.extensionGranted,
                                                    calendar: calendar)
                 }
                 if stuck == .handling { break lived }
@@ -450,7 +421,7 @@ struct Maker {
         if stageChange {
             life.stageStart = life.t
             life.escalation = 0
-            life.clock = CaseHistory.clock(for: state, category: life.category, from: life.t, extraDays: life.extensionGranted, calendar: calendar)
+            life.clock = life.category.clock(for: state, from: life.t, extraDays: life.extensionGranted, calendar: calendar)
         }
         step(&life, &batch, at: life.t, action: action, to: state, from: from, by: who.login, role: who.role, note: note,
              onTime: stageChange ? onTime : nil)

@@ -130,3 +130,20 @@ public struct CaseCategory: Sendable, Equatable, Codable {
         ]
     }()
 }
+
+extension CaseCategory {
+    /// The clock of a stage that started at `start`: when it is due, and when it turns yellow and red
+    /// (nil when no clock runs: declined, closed, suspended). Extensions lengthen only the handling stage.
+    public func clock(for state: CaseState, from start: Int64, extraDays: Int, calendar: WorkCalendar) -> (due: Int64?, yellow: Int64?, red: Int64?) {
+        let deadline: Deadline? = switch state {
+        case .reported, .accepted, .filed: accept
+        case .dispatched, .handling: handle
+        case .done: verify
+        case .declined, .closed, .suspended: nil
+        }
+        guard let deadline else { return (nil, nil, nil) }
+        let due = deadline.due(from: start, calendar: calendar, extraDays: state == .dispatched || state == .handling ? extraDays : 0)
+        let span = max(0, due - start)
+        return (due, start + span * Int64(yellowPercent) / 100, start + span * Int64(redPercent) / 100)
+    }
+}

@@ -182,7 +182,7 @@ public struct CaseStore: Sendable {
         let category = try Self.category(categoryRow)
         let place = try await resolve(location)
         let calendar = try await calendar()
-        let clock = Self.clock(for: .reported, category: category, from: now, extraDays: 0, calendar: calendar)
+        let clock = category.clock(for: .reported, from: now, extraDays: 0, calendar: calendar)
         let kind = database.kind, sealer = sealer
         let code = Self.trackingCode()
         let reporterLogin = viewer?.login
@@ -455,7 +455,7 @@ public struct CaseStore: Sendable {
         // A new stage starts its clock; staying in a stage (an extension) moves its end.
         let stageChanged = next.state != detail.snapshot.state
         let start = stageChanged ? now : try await stageStart(id)
-        let clock = Self.clock(for: next.state, category: detail.category, from: start, extraDays: next.extensionGranted, calendar: calendar)
+        let clock = detail.category.clock(for: next.state, from: start, extraDays: next.extensionGranted, calendar: calendar)
         let onTime: Bool? = detail.row.dueAt.map { now <= $0 }
         let comment: String? = if case .rate(_, let c) = action { c } else { nil }
         // Kept on the matter so the figures are one pass over the table, not a replay of every timeline.
@@ -535,21 +535,6 @@ public struct CaseStore: Sendable {
         }
         if next.state != row.state, [.accepted, .declined, .closed, .handling].contains(next.state), let reporter { out.append("user:\(reporter)") }
         return out
-    }
-
-    /// The clock of a stage: due, yellow and red instants (nil when nothing is running).
-    static func clock(for state: CaseState, category: CaseCategory, from start: Int64, extraDays: Int, calendar: WorkCalendar)
-        -> (due: Int64?, yellow: Int64?, red: Int64?) {
-        let deadline: Deadline? = switch state {
-        case .reported, .accepted, .filed: category.accept
-        case .dispatched, .handling: category.handle
-        case .done: category.verify
-        case .declined, .closed, .suspended: nil
-        }
-        guard let deadline else { return (nil, nil, nil) }
-        let due = deadline.due(from: start, calendar: calendar, extraDays: state == .dispatched || state == .handling ? extraDays : 0)
-        let span = max(0, due - start)
-        return (due, start + span * Int64(category.yellowPercent) / 100, start + span * Int64(category.redPercent) / 100)
     }
 
     static func step(_ db: any SQLDatabase, caseID: Int64, at: Int64, action: String, from: CaseState?, to: CaseState, actor: String,

@@ -5,8 +5,8 @@ import VaporCSQLite
 
 /// Multi-row INSERTs within the bind limits of each database
 /// (SQLite takes 32,766 bound values per statement, PostgreSQL 65,535).
-enum BulkInsert {
-    static func rows(_ db: any SQLDatabase, kind: DatabaseKind, table: String, columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
+public enum BulkInsert {
+    public static func rows(_ db: any SQLDatabase, kind: DatabaseKind, table: String, columns: [String], _ rows: [[any Encodable & Sendable]]) async throws {
         let maxBinds = kind == .sqlite ? 32_000 : 65_000
         let perStatement = max(1, maxBinds / columns.count)
         var start = 0
