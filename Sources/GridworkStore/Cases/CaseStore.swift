@@ -346,19 +346,22 @@ public struct CaseStore: Sendable {
     /// What needs this person now, overdue first: matters assigned to them or their department, matters
     /// waiting to be taken in, dispatched or checked in their scope, and (for the level above) extension requests and escalations.
     public func inbox(_ viewer: Viewer, now: Int64 = Clock.now(), limit: Int = 200) async throws -> [CaseRow] {
-        var mine: [SQLQueryString] = ["c.assignee = \(bind: Assignee.person(viewer.login).description)"]
+        // Each branch names an index: (assignee, state) or (grid_id, state), so a million closed matters are never read.
+        let open: SQLQueryString = "c.state IN ('reported','accepted','filed','dispatched','handling','done','suspended')"
+        let grids: SQLQueryString = "c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", viewer.scope)))"
+        var mine: [SQLQueryString] = ["(c.assignee = \(bind: Assignee.person(viewer.login).description) AND \(open))"]
         if viewer.role == .departmentOfficer, let d = viewer.department {
-            mine.append("(c.assignee = \(bind: Assignee.department(d).description) AND \(NetStore.subtree("g.code", viewer.scope)))")
+            mine.append("(c.assignee = \(bind: Assignee.department(d).description) AND \(open) AND \(grids))")
         }
         if Self.dispatchers.contains(viewer.role) {
-            mine.append("(c.state IN ('reported','accepted','filed','done') AND \(NetStore.subtree("g.code", viewer.scope)))")
+            mine.append("(c.state IN ('reported','accepted','filed','done') AND \(grids))")
         }
         if Self.supervisors.contains(viewer.role) {
-            mine.append("((c.extension_requested IS NOT NULL OR c.escalation > 0) AND \(NetStore.subtree("g.code", viewer.scope)))")
+            mine.append("((c.extension_requested IS NOT NULL OR c.escalation > 0) AND \(open) AND \(grids))")
         }
         var any: SQLQueryString = mine[0]
         for m in mine.dropFirst() { any = "\(any) OR \(m)" }
-        return try await rows("c.state NOT IN ('closed','declined') AND (\(any))",
+        return try await rows("(\(any))",
                               order: "CASE WHEN c.red_at <= \(bind: now) THEN 0 WHEN c.yellow_at <= \(bind: now) THEN 1 ELSE 2 END, c.due_at",
                               limit: limit)
     }
@@ -366,7 +369,10 @@ public struct CaseStore: Sendable {
     /// The supervision board (督办): open matters in scope that are yellow or red, reddest and oldest first.
     public func late(_ viewer: Viewer, now: Int64 = Clock.now(), limit: Int = 300) async throws -> [CaseRow] {
         guard Self.supervisors.contains(viewer.role) || viewer.role == .gridWorker else { throw StoreError.notFound(what: "督办 (board)", key: viewer.scope.value) }
-        return try await rows("c.state NOT IN ('closed','declined','suspended') AND c.yellow_at <= \(bind: now) AND \(NetStore.subtree("g.code", viewer.scope))",
+        return try await rows("""
+            c.state IN ('reported','accepted','filed','dispatched','handling','done') AND c.yellow_at <= \(bind: now)
+            AND c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", viewer.scope)))
+            """,
                               order: "c.red_at, c.due_at", limit: limit)
     }
 
@@ -673,7 +679,7 @@ public struct CaseStore: Sendable {
     @discardableResult
     public func escalateOverdue(now: Int64 = Clock.now()) async throws -> Int {
         let due = try await database.reader.raw("""
-            SELECT c.id, c.title, c.escalation, c.red_at, c.stage_started_at, g.code AS grid_code FROM cases c JOIN regions g ON g.id = c.grid_id
+            SELECT c.id, c.title, c.state, c.escalation, c.red_at, c.stage_started_at, g.code AS grid_code FROM cases c JOIN regions g ON g.id = c.grid_id
             WHERE c.state NOT IN ('closed','declined','suspended') AND c.red_at <= \(bind: now) AND c.escalation < 4
             ORDER BY c.red_at LIMIT 1000
             """).all()
@@ -687,12 +693,13 @@ public struct CaseStore: Sendable {
             let wanted = min(4, 1 + Int((now - red) / span))
             guard wanted > level, let grid = try? RegionCode(r.decode(column: "grid_code", as: String.self)) else { continue }
             let title = try r.decode(column: "title", as: String.self)
+            let state = CaseState(rawValue: try r.decode(column: "state", as: String.self)) ?? .reported
             let claimed = try await database.transaction { db in
                 guard try await db.raw("""
                     UPDATE cases SET escalation = \(bind: wanted), version = version + 1 WHERE id = \(bind: id) AND escalation = \(bind: level) RETURNING id
                     """).first() != nil else { return false }
                 let to = Self.superior(level: wanted, grid: grid)
-                _ = try await Self.step(db, caseID: id, at: now, action: "escalate", from: nil, to: .handling, actor: "system", role: "system",
+                _ = try await Self.step(db, caseID: id, at: now, action: "escalate", from: state, to: state, actor: "system", role: "system",
                                         note: "超时升级至\(to.label)", onTime: false)
                 try await Self.notify(db, to.recipient, caseID: id, at: now, text: "超时督办:\(title)")
                 try await WebhookStore.enqueue(db, caseID: id, event: "case.escalated", text: "【网格通】超时督办:\(title),已升级至\(to.label)", at: now)
