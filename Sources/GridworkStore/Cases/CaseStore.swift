@@ -601,15 +601,15 @@ public struct CaseStore: Sendable {
         let group: SQLQueryString = grouping == .area ? "c.grid_id" : "COALESCE(c.assignee, '')"
         let rows = try await db.raw("""
             SELECT \(group) AS k, COUNT(*) AS reported,
-                   SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS accepted,
-                   SUM(CASE WHEN c.done_at IS NOT NULL THEN 1 ELSE 0 END) AS handled,
-                   SUM(CASE WHEN c.done_at IS NOT NULL AND c.handled_on_time = 1 THEN 1 ELSE 0 END) AS handled_on_time,
-                   SUM(CASE WHEN c.state = 'closed' THEN 1 ELSE 0 END) AS closed,
-                   SUM(CASE WHEN c.state = 'closed' AND c.closed_on_time = 1 THEN 1 ELSE 0 END) AS closed_on_time,
-                   SUM(CASE WHEN c.state = 'closed' AND c.reworks > 0 THEN 1 ELSE 0 END) AS reworked,
-                   SUM(CASE WHEN c.rating IS NOT NULL THEN 1 ELSE 0 END) AS rated,
-                   SUM(CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END) AS satisfied,
-                   SUM(CASE WHEN c.done_at IS NOT NULL AND c.dispatched_at IS NOT NULL THEN c.done_at - c.dispatched_at ELSE 0 END) AS handling
+                   CAST(SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS accepted,
+                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS handled,
+                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL AND c.handled_on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) AS handled_on_time,
+                   CAST(SUM(CASE WHEN c.state = 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS closed,
+                   CAST(SUM(CASE WHEN c.state = 'closed' AND c.closed_on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) AS closed_on_time,
+                   CAST(SUM(CASE WHEN c.state = 'closed' AND c.reworks > 0 THEN 1 ELSE 0 END) AS BIGINT) AS reworked,
+                   CAST(SUM(CASE WHEN c.rating IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS rated,
+                   CAST(SUM(CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END) AS BIGINT) AS satisfied,
+                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL AND c.dispatched_at IS NOT NULL THEN c.done_at - c.dispatched_at ELSE 0 END) AS BIGINT) AS handling
             FROM cases c
             WHERE c.reported_at >= \(bind: from) AND c.reported_at < \(bind: to)
               AND c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", code)))
