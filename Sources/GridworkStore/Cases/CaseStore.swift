@@ -728,12 +728,18 @@ public struct CaseStore: Sendable {
     public func notices(_ viewer: Viewer, limit: Int = 50) async throws -> [Notice] {
         var who = [Assignee.person(viewer.login).description, "role:\(viewer.role.rawValue)@\(viewer.scope)"]
         if let d = viewer.department { who.append(Assignee.department(d).description) }
-        return try await database.reader.select().columns("id", "case_id", "at", "text", "read_at").from("inbox")
-            .where("recipient", .in, who).orderBy("id", .descending).limit(limit).all().map { r in
+        // One index walk per address, newest first, then merged: an IN over addresses would sort every notice a busy grid ever had.
+        var all: [Notice] = []
+        for recipient in who {
+            all += try await database.reader.raw("""
+                SELECT id, case_id, at, text, read_at FROM inbox WHERE recipient = \(bind: recipient) ORDER BY id DESC LIMIT \(bind: limit)
+                """).all().map { r in
                 Notice(id: try r.decode(column: "id", as: Int64.self), caseID: try r.decode(column: "case_id", as: Int64?.self),
                        at: try r.decode(column: "at", as: Int64.self), text: try r.decode(column: "text", as: String.self),
                        read: try r.decode(column: "read_at", as: Int64?.self) != nil)
             }
+        }
+        return Array(all.sorted { $0.id > $1.id }.prefix(limit))
     }
 }
 
