@@ -23,6 +23,14 @@ public struct AppRequestContext: RequestContext {
     public var maxUploadSize: Int { 64 * 1024 }
 
     var actor: Actor { viewer.map { Actor($0, address: address) } ?? .anonymous(address) }
+
+    /// A numeric path parameter (a resident, household, matter, photo, webhook): anything but a positive number is "not found".
+    func positiveID(_ name: String = "id") throws -> Int64 {
+        guard let id = parameters.get(name, as: Int64.self), id > 0 else {
+            throw AppError.notFound("编号应为正整数 (\(name) must be a positive number)")
+        }
+        return id
+    }
 }
 
 public struct SessionCredentials: Sendable {

@@ -98,7 +98,7 @@ struct AccessController: Sendable {
         let searcher: Bool
         let organisations: Bool
         let departmentHref: String?
-        let departments: [AdminController.Option]
+        let departments: [Option]
         let secondFactor: Bool
         let enrolment: Enrolment?
         let notice: String?
@@ -120,7 +120,7 @@ struct AccessController: Sendable {
                           mayUseSecondFactor: viewer.role.mayUseSecondFactor, mayImport: Policy.mayImport(viewer),
                           searcher: Policy.visibleTags(for: viewer) != nil, organisations: viewer.role.isNetStaff,
                           departmentHref: viewer.department.map { "/registry/departments/\($0.rawValue)" },
-                          departments: Department.allCases.map { AdminController.Option(value: $0.rawValue, label: $0.label) },
+                          departments: Department.allCases.map { Option(value: $0.rawValue, label: $0.label) },
                           secondFactor: summary?.secondFactor ?? false,
                           enrolment: enrolment, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "me", context: context)

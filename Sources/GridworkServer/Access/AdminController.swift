@@ -20,7 +20,6 @@ struct AdminController: Sendable {
     }
 
     struct UserRow: Sendable { let login: String; let name: String; let role: String; let scope: String; let department: String; let disabled: Bool; let secondFactor: Bool }
-    struct Option: Sendable { let value: String; let label: String }
 
     struct UsersPage: PageView {
         let title = "账号管理"
@@ -152,7 +151,7 @@ struct AdminController: Sendable {
     @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Policy.mayManageUsers)
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到令牌 (no such token)") }
+        let id = try context.positiveID()
         try await app.store.accounts.revokeToken(id, within: viewer.scope, actor: context.actor)
         return try await tokensPage(context: context)
     }

@@ -29,7 +29,6 @@ struct CaseController: Sendable {
     // MARK: view models
 
     struct CategoryGroup: Sendable { let name: String; let options: [Option] }
-    struct Option: Sendable { let value: String; let label: String; let selected: Bool }
 
     struct ReportPage: PageView {
         let title: String
@@ -294,19 +293,19 @@ struct CaseController: Sendable {
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try context.requireAdmin { _ in true }
-        return try await casePage(try Self.id(context), actor: .viewer(viewer), request: request, context: context)
+        return try await casePage(try context.positiveID(), actor: .viewer(viewer), request: request, context: context)
     }
 
     @Sendable func act(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await Form.read(request, context: context, store: app.store, limit: Self.uploadLimit)
         let viewer = try context.requireAdmin { _ in true }
-        return try await perform(form, on: try Self.id(context), actor: .viewer(viewer), request: request, context: context)
+        return try await perform(form, on: try context.positiveID(), actor: .viewer(viewer), request: request, context: context)
     }
 
     @Sendable func photo(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try context.requireAdmin { _ in true }
-        guard let photo = context.parameters.get("photo", as: Int64.self) else { throw AppError.notFound("未找到照片 (no such photo)") }
-        let id = try Self.id(context)
+        let photo = try context.positiveID("photo")
+        let id = try context.positiveID()
         let image = try await app.denyingOutOfScope(context, target: "case:\(id)") {
             try await app.store.cases.photo(photo, of: id, actor: .viewer(viewer))
         }
@@ -440,11 +439,6 @@ struct CaseController: Sendable {
         case .person: return "工作人员"
         case .department(let d): return d.fullName
         }
-    }
-
-    static func id(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { throw AppError.notFound("未找到事项 (no such case)") }
-        return id
     }
 
     /// An instant as Beijing wall time: 11月30日 09:00.

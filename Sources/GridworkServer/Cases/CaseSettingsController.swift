@@ -14,7 +14,6 @@ struct CaseSettingsController: Sendable {
         router.post("/cases/settings/calendar", use: updateCalendar)
     }
 
-    struct Option: Sendable { let value: String; let label: String; let selected: Bool }
 
     struct CategoryRow: Sendable {
         let code: String

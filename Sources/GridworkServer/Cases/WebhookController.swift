@@ -19,7 +19,6 @@ struct WebhookController: Sendable {
 
     struct Hook: Sendable { let id: Int64; let grid: String; let kind: String; let url: String; let active: Bool; let pending: Int; let dead: Int }
     struct Dead: Sendable { let id: Int64; let url: String; let text: String; let attempts: Int; let error: String; let at: String }
-    struct Option: Sendable { let value: String; let label: String }
 
     struct HooksPage: PageView {
         let title = "群消息推送"
@@ -80,7 +79,7 @@ struct WebhookController: Sendable {
     @Sendable func disable(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Self.manages)
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到推送地址 (no such webhook)") }
+        let id = try context.positiveID()
         try await app.denyingOutOfScope(context, target: "webhook:\(id)") {
             try await app.store.webhooks.disable(id, viewer: viewer, address: context.address)
         }
@@ -90,7 +89,7 @@ struct WebhookController: Sendable {
     @Sendable func retry(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Self.manages)
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到推送 (no such delivery)") }
+        let id = try context.positiveID()
         try await app.denyingOutOfScope(context, target: "delivery:\(id)") { try await app.store.webhooks.retry(delivery: id, viewer: viewer) }
         return try await hooksPage(viewer: viewer, context: context, notice: "已重新排队发送 (queued again)")
     }

@@ -74,7 +74,7 @@ struct NetController: Sendable {
     @Sendable func unmask(_ request: Request, context: AppRequestContext) async throws -> Unmasked {
         let viewer = try context.requireArea("residents")
         try await Form.checkHeader(request, context: context, store: app.store)
-        guard let id = context.parameters.get("id", as: Int64.self) else { throw AppError.notFound("未找到居民 (no such resident)") }
+        let id = try context.positiveID()
         let body = try await request.decode(as: UnmaskRequest.self, context: context)
         let field = try Self.field(body.field)
         let value = try await app.denyingOutOfScope(context, target: "resident:\(id)") {

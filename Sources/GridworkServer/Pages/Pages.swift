@@ -10,6 +10,13 @@ protocol PageView: Sendable {
 
 extension ErrorPage: PageView {}
 
+/// One choice of a select, radio group or list of facts, as every template shows it.
+struct Option: Sendable {
+    let value: String
+    let label: String
+    var selected = false
+}
+
 /// What the layout shows of the person using the page.
 struct Chrome: Sendable {
     let loggedIn: Bool

@@ -13,7 +13,6 @@ struct OrganisationController: Sendable {
     }
 
     struct Row: Sendable { let name: String; let kind: String; let code: String; let address: String; let contact: String; let phone: String; let grid: String; let gridHref: String }
-    struct Option: Sendable { let value: String; let label: String; let selected: Bool }
 
     struct OrganisationsPage: PageView {
         let title: String

@@ -30,7 +30,6 @@ struct RegistryController: Sendable {
 
     // MARK: search
 
-    struct Option: Sendable { let value: String; let label: String; let selected: Bool }
 
     struct Hit: Sendable {
         let href: String
@@ -136,7 +135,7 @@ struct RegistryController: Sendable {
 
     @Sendable func resident(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try Self.reader(context)
-        return try await residentPage(try Self.id(context), viewer: viewer, context: context)
+        return try await residentPage(try context.positiveID(), viewer: viewer, context: context)
     }
 
     private func residentPage(_ id: Int64, viewer: Viewer, context: AppRequestContext, revealed: BuildingPage.Revealed? = nil,
@@ -166,7 +165,7 @@ struct RegistryController: Sendable {
     @Sendable func unmask(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await Form.read(request, context: context, store: app.store)
         let viewer = try Self.reader(context)
-        let id = try Self.id(context)
+        let id = try context.positiveID()
         let field = try NetController.field(form["field"] ?? "")
         let value = try await app.denyingOutOfScope(context, target: "resident:\(id)") {
             try await app.store.residents.unmask(field, of: id, viewer: viewer, address: context.address)
@@ -178,7 +177,7 @@ struct RegistryController: Sendable {
     @Sendable func departure(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Policy.mayEditRegistry)
-        let id = try Self.id(context)
+        let id = try context.positiveID()
         do {
             let event = try LifeEvent.parseDeparture(form.fields, today: .today())
             try await app.denyingOutOfScope(context, target: "resident:\(id)") {
@@ -227,7 +226,7 @@ struct RegistryController: Sendable {
 
     @Sendable func household(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try Self.reader(context)
-        return try await householdPage(try Self.id(context), viewer: viewer, context: context)
+        return try await householdPage(try context.positiveID(), viewer: viewer, context: context)
     }
 
     private func householdPage(_ id: Int64, viewer: Viewer, context: AppRequestContext, form: [String: String] = [:],
@@ -256,7 +255,7 @@ struct RegistryController: Sendable {
     @Sendable func arrival(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Policy.mayEditRegistry)
-        let id = try Self.id(context)
+        let id = try context.positiveID()
         do {
             let person = try NewResident.parse(form.fields, today: .today())
             try await app.denyingOutOfScope(context, target: "household:\(id)") {
@@ -273,7 +272,7 @@ struct RegistryController: Sendable {
     @Sendable func occupancy(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await Form.read(request, context: context, store: app.store)
         let viewer = try context.requireAdmin(Policy.mayEditRegistry)
-        let id = try Self.id(context)
+        let id = try context.positiveID()
         guard let occupancy = Occupancy(rawValue: form["occupancy"] ?? "") else {
             return try await householdPage(id, viewer: viewer, context: context,
                                            error: "房屋使用情况应为自住、出租或空置 (owner_occupied, rented or vacant)", status: .badRequest)
@@ -341,7 +340,7 @@ struct RegistryController: Sendable {
     /// One resident with their history, for integrations holding a `residents` token (masked).
     @Sendable func residentJSON(_ request: Request, context: AppRequestContext) async throws -> ResidentAnswer {
         let viewer = try context.requireArea("residents")
-        let id = try Self.id(context)
+        let id = try context.positiveID()
         let (person, history) = try await app.denyingOutOfScope(context, target: "resident:\(id)") {
             try await app.store.registry.resident(id, viewer: viewer)
         }
@@ -349,13 +348,6 @@ struct RegistryController: Sendable {
     }
 
     // MARK: helpers
-
-    static func id(_ context: AppRequestContext) throws -> Int64 {
-        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else {
-            throw AppError.notFound("编号应为正整数 (the id must be a positive number)")
-        }
-        return id
-    }
 
     static let fieldLabels = ["name": "姓名", "ethnicity": "民族", "phone": "联系电话", "household": "住户", "relation": "与户主关系",
                               "address": "现住址", "registered_address": "户籍地址", "tags": "人员类别"]
