@@ -54,15 +54,18 @@ public enum Policy {
     /// True when a department officer sees only residents carrying one of its tags.
     public static func seesOnlyTagged(_ viewer: Viewer) -> Bool { viewer.role == .departmentOfficer }
 
+    /// Staff from the grid worker up: they take matters in, dispatch and check them, and keep the registry.
+    public static let netOfficers: Set<Role> = [.gridWorker, .gridLeader, .communityStaff, .townshipAdmin, .countyAdmin]
+    /// The level above a grid worker: approves extensions, suspends, is told of escalations, manages the grids' webhooks.
+    public static let netSupervisors: Set<Role> = [.gridLeader, .communityStaff, .townshipAdmin, .countyAdmin]
+
     /// Who may change the registry — import, record births, moves and deaths, set how a dwelling
     /// is used, register organisations: staff from the grid worker up, within their scope.
     /// Building heads report changes to their grid worker; departments read.
-    public static func mayEditRegistry(_ viewer: Viewer) -> Bool {
-        switch viewer.role {
-        case .countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker: true
-        default: false
-        }
-    }
+    public static func mayEditRegistry(_ viewer: Viewer) -> Bool { netOfficers.contains(viewer.role) }
+
+    /// Who watches the loop's supervision board and figures: every officer for their scope.
+    public static func watchesCases(_ viewer: Viewer) -> Bool { netOfficers.contains(viewer.role) }
 
     public static func mayImport(_ viewer: Viewer) -> Bool { mayEditRegistry(viewer) }
 

@@ -269,13 +269,13 @@ struct CaseController: Sendable {
         }
         let notices = try await app.store.cases.notices(viewer, limit: 5).map { "\(Self.local($0.at)) \($0.text)" }
         let page = ListPage(title: title, hint: hint, rows: rows.map { Self.row($0, now: now) }, mayReport: viewer.role != .resident,
-                            residentReport: viewer.role == .resident, managesHooks: WebhookController.manages(viewer), boardHref: CaseStoreRoles.watchesBoard(viewer) ? "/cases/board" : nil, notices: notices)
+                            residentReport: viewer.role == .resident, managesHooks: Policy.netSupervisors.contains(viewer.role), boardHref: Policy.watchesCases(viewer) ? "/cases/board" : nil, notices: notices)
         return app.pages.response(page: page, template: "cases", context: context)
     }
 
     /// 督办: late matters in the viewer's scope.
     @Sendable func board(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try context.requireAdmin(CaseStoreRoles.watchesBoard)
+        let viewer = try context.requireAdmin(Policy.watchesCases)
         let now = Clock.now()
         let rows = try await app.store.cases.late(viewer, now: now)
         let page = ListPage(title: "督办:超时和即将超时的事项", hint: "范围 \(viewer.scope) · 共 \(rows.count) 件,最红、最久的在前。",
@@ -447,12 +447,5 @@ struct CaseController: Sendable {
         let day = CivilDate(daysSinceEpoch: WorkCalendar.localDay(instant))
         let minutes = (local - WorkCalendar.localDay(instant) * 86_400) / 60
         return "\(day.month)月\(day.day)日 " + String(format: "%02d:%02d", minutes / 60, minutes % 60)
-    }
-}
-
-/// Who watches the supervision board: the grid worker for their grid and every level above.
-enum CaseStoreRoles {
-    static func watchesBoard(_ viewer: Viewer) -> Bool {
-        [.gridWorker, .gridLeader, .communityStaff, .townshipAdmin, .countyAdmin].contains(viewer.role)
     }
 }

@@ -64,7 +64,7 @@ struct FiguresController: Sendable {
 
     private func figures(_ request: Request, context: AppRequestContext) async throws
         -> (viewer: Viewer, q: (code: RegionCode, from: CivilDate, to: CivilDate, by: CaseStore.FigureGrouping), rows: [CaseFigures], total: CaseFigures) {
-        let viewer = try context.requireAdmin(CaseStoreRoles.watchesBoard)
+        let viewer = try context.requireAdmin(Policy.watchesCases)
         let q = try query(request, viewer: viewer)
         // Beijing days: [from 00:00, the day after `to` 00:00).
         let start = q.from.daysSinceEpoch * 86_400 - WorkCalendar.offset, end = (q.to.daysSinceEpoch + 1) * 86_400 - WorkCalendar.offset

@@ -8,7 +8,7 @@ import Hummingbird
 struct WebhookController: Sendable {
     let app: AppContext
 
-    static func manages(_ v: Viewer) -> Bool { [.gridLeader, .communityStaff, .townshipAdmin, .countyAdmin].contains(v.role) }
+    static func manages(_ v: Viewer) -> Bool { Policy.netSupervisors.contains(v.role) }
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/cases/webhooks", use: page)

@@ -43,7 +43,7 @@ struct StaffTools: Sendable {
         guard let viewer, Policy.visibleTags(for: viewer) != nil, viewer.covers(code) else { return nil }
         scope = code.value
         organisationsHref = viewer.role.isNetStaff && code.level != .building ? "/registry/organisations?in=\(code)" : nil
-        figuresHref = [.gridWorker, .gridLeader, .communityStaff, .townshipAdmin, .countyAdmin].contains(viewer.role) && code.level != .building
+        figuresHref = Policy.watchesCases(viewer) && code.level != .building
             ? "/cases/figures?in=\(code)" : nil
         mayExportUnmasked = Policy.mayUnmask(.citizenID, viewer: viewer) && Policy.mayUnmask(.phone, viewer: viewer)
     }

@@ -353,10 +353,10 @@ public struct CaseStore: Sendable {
         if viewer.role == .departmentOfficer, let d = viewer.department {
             mine.append("(c.assignee = \(bind: Assignee.department(d).description) AND \(open) AND \(grids))")
         }
-        if Self.dispatchers.contains(viewer.role) {
+        if Policy.netOfficers.contains(viewer.role) {
             mine.append("(c.state IN ('reported','accepted','filed','done') AND \(grids))")
         }
-        if Self.supervisors.contains(viewer.role) {
+        if Policy.netSupervisors.contains(viewer.role) {
             mine.append("((c.extension_requested IS NOT NULL OR c.escalation > 0) AND \(open) AND \(grids))")
         }
         var any: SQLQueryString = mine[0]
@@ -368,7 +368,7 @@ public struct CaseStore: Sendable {
 
     /// The supervision board (督办): open matters in scope that are yellow or red, reddest and oldest first.
     public func late(_ viewer: Viewer, now: Int64 = Clock.now(), limit: Int = 300) async throws -> [CaseRow] {
-        guard Self.supervisors.contains(viewer.role) || viewer.role == .gridWorker else { throw StoreError.notFound(what: "督办 (board)", key: viewer.scope.value) }
+        guard Policy.watchesCases(viewer) else { throw StoreError.notFound(what: "督办 (board)", key: viewer.scope.value) }
         return try await rows("""
             c.state IN ('reported','accepted','filed','dispatched','handling','done') AND c.yellow_at <= \(bind: now)
             AND c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", viewer.scope)))
@@ -407,8 +407,6 @@ public struct CaseStore: Sendable {
                      suspendedFrom: try r.decode(column: "suspended_from", as: String?.self).flatMap(CaseState.init(rawValue:)))
     }
 
-    static let dispatchers: Set<Role> = [.gridWorker, .gridLeader, .communityStaff, .townshipAdmin, .countyAdmin]
-    static let supervisors: Set<Role> = [.gridLeader, .communityStaff, .townshipAdmin, .countyAdmin]
 
     /// What the actor is to the matter: dispatcher and supervisor by role and scope, assignee by assignment, reporter by account or code+phone.
     static func capacity(_ actor: CaseActor, row: CaseRow, snapshot: CaseSnapshot, reporterLogin: String?, code: String, phoneIndex: String?,
@@ -417,8 +415,8 @@ public struct CaseStore: Sendable {
         switch actor {
         case .viewer(let v):
             if v.role != .apiToken, v.covers(row.grid) {
-                if dispatchers.contains(v.role) { c.insert(.dispatcher) }
-                if supervisors.contains(v.role) { c.insert(.supervisor) }
+                if Policy.netOfficers.contains(v.role) { c.insert(.dispatcher) }
+                if Policy.netSupervisors.contains(v.role) { c.insert(.supervisor) }
             }
             switch snapshot.assignee {
             case .person(let login)? where login == v.login: c.insert(.assignee)
@@ -596,7 +594,7 @@ public struct CaseStore: Sendable {
     /// assignee — a person or a department), plus the total. One pass over the matters, grouped by grid.
     public func figures(under code: RegionCode, by grouping: FigureGrouping = .area, from: Int64, to: Int64,
                         viewer: Viewer) async throws -> (rows: [CaseFigures], total: CaseFigures) {
-        guard Self.dispatchers.contains(viewer.role), viewer.covers(code) else { throw StoreError.notFound(what: "区域 (region)", key: code.value) }
+        guard Policy.netOfficers.contains(viewer.role), viewer.covers(code) else { throw StoreError.notFound(what: "区域 (region)", key: code.value) }
         let db = database.reader
         let group: SQLQueryString = grouping == .area ? "c.grid_id" : "COALESCE(c.assignee, '')"
         let rows = try await db.raw("""

@@ -51,10 +51,9 @@ public struct WebhookStore: Sendable {
     /// Attempts before a delivery is given up and listed as dead.
     public static let maxAttempts = 8
 
-    static let managers: Set<Role> = [.gridLeader, .communityStaff, .townshipAdmin, .countyAdmin]
 
     public func add(grid: RegionCode, kind: Webhook.Kind, url: String, secret: String?, viewer: Viewer, address: String) async throws -> Int64 {
-        guard Self.managers.contains(viewer.role), grid.level == .grid, viewer.covers(grid) else {
+        guard Policy.netSupervisors.contains(viewer.role), grid.level == .grid, viewer.covers(grid) else {
             throw StoreError.notFound(what: "网格 (grid)", key: grid.value)
         }
         guard url.count <= 500, let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
@@ -82,7 +81,7 @@ public struct WebhookStore: Sendable {
 
     /// Hooks of grids in the viewer's scope, with how many deliveries wait and how many gave up.
     public func list(_ viewer: Viewer) async throws -> [Webhook] {
-        guard Self.managers.contains(viewer.role) else { return [] }
+        guard Policy.netSupervisors.contains(viewer.role) else { return [] }
         return try await database.reader.raw("""
             SELECT w.id, w.kind, w.url, w.active, g.code, g.name,
                    (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.state = 'pending') AS pending,
@@ -98,7 +97,7 @@ public struct WebhookStore: Sendable {
     }
 
     public func dead(_ viewer: Viewer, limit: Int = 100) async throws -> [DeadDelivery] {
-        guard Self.managers.contains(viewer.role) else { return [] }
+        guard Policy.netSupervisors.contains(viewer.role) else { return [] }
         return try await database.reader.raw("""
             SELECT d.id, w.url, d.event, d.text, d.attempts, d.last_error, d.created_at FROM deliveries d
             JOIN webhooks w ON w.id = d.webhook_id JOIN regions g ON g.id = w.grid_id
@@ -113,7 +112,7 @@ public struct WebhookStore: Sendable {
 
     /// Puts a dead delivery back in the queue, or switches a hook off — within the viewer's scope.
     public func retry(delivery id: Int64, viewer: Viewer) async throws {
-        guard Self.managers.contains(viewer.role), try await database.reader.raw("""
+        guard Policy.netSupervisors.contains(viewer.role), try await database.reader.raw("""
             SELECT d.id FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN regions g ON g.id = w.grid_id
             WHERE d.id = \(bind: id) AND d.state = 'dead' AND \(NetStore.subtree("g.code", viewer.scope))
             """).first() != nil else { throw StoreError.notFound(what: "推送 (delivery)", key: String(id)) }
@@ -123,7 +122,7 @@ public struct WebhookStore: Sendable {
     }
 
     public func disable(_ id: Int64, viewer: Viewer, address: String) async throws {
-        guard Self.managers.contains(viewer.role), try await database.reader.raw("""
+        guard Policy.netSupervisors.contains(viewer.role), try await database.reader.raw("""
             SELECT w.id FROM webhooks w JOIN regions g ON g.id = w.grid_id WHERE w.id = \(bind: id) AND \(NetStore.subtree("g.code", viewer.scope))
             """).first() != nil else { throw StoreError.notFound(what: "推送地址 (webhook)", key: String(id)) }
         let kind = database.kind
