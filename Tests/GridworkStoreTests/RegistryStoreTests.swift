@@ -109,11 +109,9 @@ import Testing
             await #expect(throws: StoreError.self) {
                 try await store.registry.setOccupancy(.rented, household: household, viewer: Self.otherWorker, address: "x")
             }
-            #expect(try await store.registry.resident(id, viewer: Self.worker).person.person.id == id)
             #expect(try await store.registry.household(household, viewer: Self.worker).occupancy != .vacant)
-            #expect(try await store.registry.resident(id, viewer: Self.worker).person.person.id == id)
-            let (person, _) = try await store.registry.resident(id, viewer: Self.worker)
-            #expect(person.status == .present)
+            let (person, history) = try await store.registry.resident(id, viewer: Self.worker)
+            #expect(person.status == .present && history.isEmpty)
         }
     }
 

@@ -23,7 +23,6 @@ struct OrganisationController: Sendable {
         let mayAdd: Bool
         let kinds: [Option]
         let grid: String
-        let fields: [String: String]
         let name: String, creditCode: String, address: String, contact: String, contactPhone: String
         let notice: String?
         let error: String?
@@ -80,7 +79,7 @@ struct OrganisationController: Sendable {
             total: grouped(list.total), truncated: list.total > list.rows.count,
             mayAdd: Policy.mayEditRegistry(viewer),
             kinds: OrganisationKind.allCases.map { Option(value: $0.rawValue, label: $0.label, selected: form["kind"] == $0.rawValue) },
-            grid: form["grid"].map { String($0.prefix(20)) } ?? (code.level == .grid ? code.value : ""), fields: form,
+            grid: form["grid"].map { String($0.prefix(20)) } ?? (code.level == .grid ? code.value : ""),
             name: f("name"), creditCode: f("credit_code"), address: f("address"), contact: f("contact"), contactPhone: f("contact_phone"),
             notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "registry-organisations", context: context)

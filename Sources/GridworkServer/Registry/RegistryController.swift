@@ -45,7 +45,6 @@ struct RegistryController: Sendable {
 
     struct SearchPage: PageView {
         let title = "查找居民"
-        let fields: [String: String]
         let name: String
         let id: String
         let phone: String
@@ -96,7 +95,7 @@ struct RegistryController: Sendable {
         let visible = Policy.visibleTags(for: viewer) ?? []
         let f: (String) -> String = { String((form[$0] ?? "").prefix(60)) }
         let page = SearchPage(
-            fields: form, name: f("name"), id: f("id"), phone: f("phone"), address: f("address"), minAge: f("min_age"), maxAge: f("max_age"),
+            name: f("name"), id: f("id"), phone: f("phone"), address: f("address"), minAge: f("min_age"), maxAge: f("max_age"),
             former: form["former"] == "on",
             tags: ResidentTag.allCases.filter(visible.contains).map { Option(value: $0.rawValue, label: $0.label, selected: form["tag"] == $0.rawValue) },
             scope: viewer.scope.value, hits: hits, searched: searched, more: more, count: hits.count, error: error)
