@@ -67,6 +67,11 @@ public enum Policy {
     /// Who watches the loop's supervision board and figures: every officer for their scope.
     public static func watchesCases(_ viewer: Viewer) -> Bool { netOfficers.contains(viewer.role) }
 
+    /// Who builds and launches campaigns (排查任务): departments and the county, township and community offices, within their scope.
+    public static func mayRunCampaigns(_ viewer: Viewer) -> Bool {
+        [.countyAdmin, .townshipAdmin, .communityStaff, .departmentOfficer].contains(viewer.role)
+    }
+
     public static func mayImport(_ viewer: Viewer) -> Bool { mayEditRegistry(viewer) }
 
     /// Who may manage accounts and read the audit trail.

@@ -29,6 +29,7 @@ public enum Migrations {
         CreateRegistryDetail(),
         CreateCases(),
         CreateWebhooks(),
+        CreateCampaigns(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

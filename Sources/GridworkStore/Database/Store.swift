@@ -14,6 +14,7 @@ public struct Store: Sendable {
     public var organisations: OrganisationStore { OrganisationStore(database: database) }
     public var cases: CaseStore { CaseStore(database: database, sealer: sealer) }
     public var webhooks: WebhookStore { WebhookStore(database: database, sealer: sealer) }
+    public var campaigns: CampaignStore { CampaignStore(database: database, sealer: sealer) }
 
     /// Opens `location`, applies pending migrations and loads the sealing key
     /// (from `GRIDWORK_SEAL_KEY` or `keyFile`), refusing a key that does not match.
