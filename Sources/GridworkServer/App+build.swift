@@ -18,6 +18,8 @@ public struct AppContext: Sendable {
     public let store: Store
     public let pages: Pages
     public let metrics: PrometheusCollectorRegistry
+    /// Live dashboards wait on it; answers and launches wake them.
+    let feed: CampaignFeed
 }
 
 extension AppContext {
@@ -34,7 +36,11 @@ extension AppContext {
 
 /// Builds the router with every route of the app; tests call this and `app.test(.router)`.
 public func buildRouter(store: Store) async throws -> Router<AppRequestContext> {
-    let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry())
+    try await buildRouter(store: store, feed: CampaignFeed())
+}
+
+func buildRouter(store: Store, feed: CampaignFeed) async throws -> Router<AppRequestContext> {
+    let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry(), feed: feed)
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMetrics(registry: app.metrics))
     router.middlewares.add(ErrorResponses(pages: app.pages))
@@ -52,6 +58,7 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
     CaseSettingsController(app: app).register(on: router)
     WebhookController(app: app).register(on: router)
     FiguresController(app: app).register(on: router)
+    CampaignController(app: app).register(on: router)
     return router
 }
 
@@ -59,12 +66,14 @@ public func buildRouter(store: Store) async throws -> Router<AppRequestContext> 
 /// `onListening` runs once the port is bound.
 public func buildApplication(store: Store, config: ServerConfig, logger: Logger,
                              onListening: @escaping @Sendable () async -> Void = {}) async throws -> some ApplicationProtocol {
-    let router = try await buildRouter(store: store)
+    let feed = CampaignFeed()
+    let router = try await buildRouter(store: store, feed: feed)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
         services: [CaseClock(store: store, interval: .seconds(60), logger: logger),
-                   WebhookSender(store: store, interval: .seconds(5), logger: logger)],
+                   WebhookSender(store: store, interval: .seconds(5), logger: logger),
+                   CampaignListener(store: store, feed: feed, logger: logger)],
         onServerRunning: { _ in await onListening() },
         logger: logger)
 }

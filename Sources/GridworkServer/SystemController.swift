@@ -12,6 +12,7 @@ struct SystemController: Sendable {
         router.get("/openapi.yaml", use: openAPI)
         router.get("/static/app.css", use: stylesheet)
         router.get("/static/import.js", use: script)
+        router.get("/static/campaign.js", use: script)
     }
 
     @Sendable func script(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -49,6 +49,14 @@ public struct WorkCalendar: Sendable, Equatable {
         adding(workingMinutes: Int64(max(0, days)) * Self.minutesPerDay, to: start)
     }
 
+    /// An instant as Beijing wall time the way pages and exports show it: "11月29日 08:05".
+    public static func localText(_ instant: Int64) -> String {
+        let day = CivilDate(daysSinceEpoch: localDay(instant))
+        let minutes = (instant + offset - localDay(instant) * 86_400) / 60
+        let hh = minutes / 60, mm = minutes % 60
+        return "\(day.month)月\(day.day)日 \(hh < 10 ? "0" : "")\(hh):\(mm < 10 ? "0" : "")\(mm)"
+    }
+
     /// The Beijing day number (days since 1970-01-01) of an instant.
     public static func localDay(_ instant: Int64) -> Int64 {
         let local = instant + offset

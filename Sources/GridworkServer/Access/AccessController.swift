@@ -185,7 +185,6 @@ struct AccessController: Sendable {
     /// UTC ISO text as Asia/Shanghai wall time.
     static func local(_ utc: String) -> String {
         guard let date = try? Date(utc, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)) else { return utc }
-        let c = Calendar.shanghai.dateComponents([.month, .day, .hour, .minute], from: date)
-        return String(format: "%d月%d日 %02d:%02d", c.month!, c.day!, c.hour!, c.minute!)
+        return WorkCalendar.localText(Int64(date.timeIntervalSince1970))
     }
 }

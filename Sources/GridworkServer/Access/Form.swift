@@ -12,6 +12,8 @@ struct Form: Sendable {
     let fields: [String: String]
     /// Files of a `multipart/form-data` form, by field name.
     var files: [String: [[UInt8]]] = [:]
+    /// Every value of each field, in order (check boxes of one name send several); `fields` keeps the last.
+    var values: [String: [String]] = [:]
 
     subscript(_ name: String) -> String? { fields[name] }
 
@@ -34,7 +36,9 @@ struct Form: Sendable {
             }
             form = parsed
         } else {
-            form = Form(fields: parse(String(buffer: body)))
+            let pairs = pairs(String(buffer: body))
+            form = Form(fields: Dictionary(pairs, uniquingKeysWith: { $1 }),
+                        values: Dictionary(grouping: pairs, by: \.0).mapValues { $0.map(\.1) })
         }
         let expected = context.session?.csrf ?? request.cookies[anonymousCookie]?.value
         guard let expected, let sent = form["_csrf"] ?? request.headers[.csrfToken], constantTimeEqual(sent, expected) else {
@@ -81,6 +85,7 @@ struct Form: Sendable {
         let delimiter = Array("--\(boundary)".utf8)
         var fields: [String: String] = [:]
         var files: [String: [[UInt8]]] = [:]
+        var values: [String: [String]] = [:]
         guard var cursor = find(delimiter, in: body, from: 0) else { return nil }
         while true {
             cursor += delimiter.count
@@ -105,11 +110,12 @@ struct Form: Sendable {
                     if !filename.isEmpty || !content.isEmpty { files[name, default: []].append(content) }
                 } else {
                     fields[name] = String(decoding: content, as: UTF8.self)
+                    values[name, default: []].append(fields[name]!)
                 }
             }
             cursor = next + 2
         }
-        return Form(fields: fields, files: files)
+        return Form(fields: fields, files: files, values: values)
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
@@ -123,14 +129,16 @@ struct Form: Sendable {
     }
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte.
-    static func parse(_ text: String) -> [String: String] {
-        var out: [String: String] = [:]
+    static func parse(_ text: String) -> [String: String] { Dictionary(pairs(text), uniquingKeysWith: { $1 }) }
+
+    static func pairs(_ text: String) -> [(String, String)] {
+        var out: [(String, String)] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ s: Substring) -> String {
                 String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
             }
-            out[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+            out.append((decode(parts[0]), parts.count > 1 ? decode(parts[1]) : ""))
         }
         return out
     }

@@ -442,10 +442,5 @@ struct CaseController: Sendable {
     }
 
     /// An instant as Beijing wall time: 11月30日 09:00.
-    static func local(_ instant: Int64) -> String {
-        let local = instant + WorkCalendar.offset
-        let day = CivilDate(daysSinceEpoch: WorkCalendar.localDay(instant))
-        let minutes = (local - WorkCalendar.localDay(instant) * 86_400) / 60
-        return "\(day.month)月\(day.day)日 " + String(format: "%02d:%02d", minutes / 60, minutes % 60)
-    }
+    static func local(_ instant: Int64) -> String { WorkCalendar.localText(instant) }
 }

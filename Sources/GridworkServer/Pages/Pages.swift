@@ -1,5 +1,6 @@
 import Foundation
 import GridworkCore
+import GridworkStore
 import Hummingbird
 import Mustache
 
@@ -27,6 +28,8 @@ struct Chrome: Sendable {
     let auditor: Bool
     /// Reads residents (net staff and departments): the header offers search.
     let searcher: Bool
+    /// Staff of the net and departments: the header offers campaigns.
+    let campaigns: Bool
 
     init(_ context: AppRequestContext) {
         let v = context.session == nil ? nil : context.viewer
@@ -37,6 +40,7 @@ struct Chrome: Sendable {
         admin = v.map(Policy.mayManageUsers) ?? false
         auditor = v.map(Policy.mayReadAudit) ?? false
         searcher = v.map { Policy.visibleTags(for: $0) != nil } ?? false
+        campaigns = v.map { $0.role != .resident && $0.role != .apiToken } ?? false
     }
 }
 
@@ -57,8 +61,11 @@ public struct Pages: Sendable {
         let library = try await MustacheLibrary(directory: base.appendingPathComponent("templates").path)
         let css = try String(contentsOf: base.appendingPathComponent("static/app.css"), encoding: .utf8)
         let api = try String(contentsOf: base.appendingPathComponent("openapi.yaml"), encoding: .utf8)
-        let js = try String(contentsOf: base.appendingPathComponent("static/import.js"), encoding: .utf8)
-        return Pages(library: library, stylesheet: css, openAPI: api, scripts: ["import.js": js])
+        var scripts: [String: String] = [:]
+        for name in ["import.js", "campaign.js"] {
+            scripts[name] = try String(contentsOf: base.appendingPathComponent("static/\(name)"), encoding: .utf8)
+        }
+        return Pages(library: library, stylesheet: css, openAPI: api, scripts: scripts)
     }
 
     struct Layout { let title: String; let body: String; let chrome: Chrome }
@@ -92,4 +99,30 @@ func grouped(_ n: Int) -> String {
 /// 303 to a page of ours.
 func redirect(to path: String) -> Response {
     Response(status: .seeOther, headers: [.location: path])
+}
+
+/// A temporary file the server wrote (an export), as a download named `name` (Chinese allowed; `asciiName` for old
+/// browsers). Streamed in pieces — a county's export can be hundreds of megabytes — then removed.
+func download(path: String, name: String, asciiName: String, contentType: String) -> Response {
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+    let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? asciiName
+    var headers: HTTPFields = [.contentType: contentType, .cacheControl: "no-store",
+                               .contentDisposition: "attachment; filename=\"\(asciiName)\"; filename*=UTF-8''\(encoded)"]
+    if let size { headers[.contentLength] = String(size) }
+    return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: size) { writer in
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { try await writer.finish(nil); return }
+        defer { try? handle.close() }
+        while let data = try handle.read(upToCount: 1 << 18), !data.isEmpty {
+            try await writer.write(ByteBuffer(bytes: data))
+        }
+        try await writer.finish(nil)
+    })
+}
+
+/// A fresh path in the server's export folder for a file of `format`.
+func exportPath(_ format: ExportFormat) throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridwork-exports", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent(UUID().uuidString + "." + format.rawValue).path
 }

@@ -302,31 +302,15 @@ struct RegistryController: Sendable {
         }
         let unmasked = form["unmasked"] == "on"
         let narrowed = Viewer(userID: viewer.userID, login: viewer.login, role: viewer.role, scope: scope, department: viewer.department)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gridwork-exports", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = directory.appendingPathComponent(UUID().uuidString + "." + format.rawValue).path
+        let path = try exportPath(format)
         do {
             try await ResidentExporter(store: app.store).export(to: path, format: format, viewer: narrowed, unmasked: unmasked, address: context.address)
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             throw error
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
         let name = "居民-\(scope)\(unmasked ? "-完整号码" : "")-\(CivilDate.today().compact).\(format.rawValue)"
-        let encoded = name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "export.\(format.rawValue)"
-        var headers: HTTPFields = [.contentType: format.contentType, .cacheControl: "no-store",
-                                   .contentDisposition: "attachment; filename=\"residents-\(scope).\(format.rawValue)\"; filename*=UTF-8''\(encoded)"]
-        if let size { headers[.contentLength] = String(size) }
-        // Streamed from the file in pieces, then the file is removed: a county's export can be hundreds of megabytes.
-        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: size) { writer in
-            defer { try? FileManager.default.removeItem(atPath: path) }
-            guard let handle = FileHandle(forReadingAtPath: path) else { try await writer.finish(nil); return }
-            defer { try? handle.close() }
-            while let data = try handle.read(upToCount: 1 << 18), !data.isEmpty {
-                try await writer.write(ByteBuffer(bytes: data))
-            }
-            try await writer.finish(nil)
-        })
+        return download(path: path, name: name, asciiName: "residents-\(scope).\(format.rawValue)", contentType: format.contentType)
     }
 
     // MARK: API

@@ -118,7 +118,7 @@ public struct CampaignStore: Sendable {
     }
 
     /// The part of the campaign a viewer looks at: the narrower of the two.
-    static func focus(_ c: CampaignSummary, viewer: Viewer) -> RegionCode {
+    public static func focus(_ c: CampaignSummary, viewer: Viewer) -> RegionCode {
         viewer.scope.isWithin(c.region) ? viewer.scope : c.region
     }
 

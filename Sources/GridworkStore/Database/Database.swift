@@ -182,6 +182,25 @@ public final class Database: Sendable {
     }
 
     public func close() async throws { try await shutdown() }
+
+    /// On PostgreSQL, calls `body` with each payload sent with `NOTIFY channel` by any process, on a connection of
+    /// its own, until the task is cancelled or the connection drops (then it throws; the caller reconnects).
+    /// On SQLite, where every writer is in this process, it returns at once.
+    public func listen(_ channel: String, logger: Logger, _ body: @escaping @Sendable (String) async -> Void) async throws {
+        guard case .postgres(let url) = location else { return }
+        let config = try SQLPostgresConfiguration(url: url)
+        let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                              configuration: config.coreConfiguration, id: 1, logger: logger)
+        do {
+            try await connection.listen(on: channel) { notifications in
+                for try await n in notifications { await body(n.payload) }
+            }
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
 }
 
 /// Spreads plain reads over several SQLite connections.

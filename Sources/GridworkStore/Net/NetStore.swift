@@ -123,6 +123,17 @@ public struct NetStore: Sendable {
         try await Self.path(database.reader, to: code.level == .building ? code.parent! : code)
     }
 
+    /// `code` and the regions under it, in code order (a county office picks where a campaign goes from these).
+    public func regions(under code: RegionCode, limit: Int = 500) async throws -> [RegionRef] {
+        try await database.reader.raw("""
+            SELECT code, level, name FROM regions WHERE \(Self.subtree("code", code)) ORDER BY code LIMIT \(bind: limit)
+            """).all().map { r in
+            RegionRef(code: try RegionCode(r.decode(column: "code", as: String.self)),
+                      level: RegionLevel(rawValue: try r.decode(column: "level", as: String.self)) ?? .grid,
+                      name: try r.decode(column: "name", as: String.self))
+        }
+    }
+
     /// True when no county has been loaded yet.
     public func isEmpty() async throws -> Bool { try await county() == nil }
 

@@ -1,0 +1,67 @@
+import Foundation
+import GridworkStore
+import Logging
+import ServiceLifecycle
+
+/// Tells live dashboards that a campaign changed. A change made by this process is published at once; on
+/// PostgreSQL every process also hears `NOTIFY campaigns` (sent in the answer's own transaction) through
+/// `CampaignListener`, so a dashboard served by one process follows answers taken by another. Each
+/// subscriber holds at most one pending signal: a burst of answers costs one re-count, not one per answer.
+actor CampaignFeed {
+    private var subscribers: [Int64: [UUID: AsyncStream<Void>.Continuation]] = [:]
+
+    /// A stream that yields once now and again after every change of campaign `id`.
+    func subscribe(_ id: Int64) -> (token: UUID, stream: AsyncStream<Void>) {
+        let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let token = UUID()
+        subscribers[id, default: [:]][token] = continuation
+        continuation.yield()
+        return (token, stream)
+    }
+
+    func unsubscribe(_ id: Int64, _ token: UUID) {
+        subscribers[id]?.removeValue(forKey: token)?.finish()
+        if subscribers[id]?.isEmpty == true { subscribers[id] = nil }
+    }
+
+    func publish(_ id: Int64) {
+        for c in (subscribers[id] ?? [:]).values { c.yield() }
+    }
+
+    /// Wakes one subscriber (its heartbeat); false once it has gone.
+    func poke(_ id: Int64, _ token: UUID) -> Bool {
+        guard let c = subscribers[id]?[token] else { return false }
+        c.yield()
+        return true
+    }
+
+    var count: Int { subscribers.values.reduce(0) { $0 + $1.count } }
+}
+
+/// On PostgreSQL, listens for `NOTIFY campaigns` on a connection of its own and passes each change to the
+/// feed; reconnects after a dropped connection. On SQLite every writer is this process, so it only waits.
+struct CampaignListener: Service {
+    let store: Store
+    let feed: CampaignFeed
+    let logger: Logger
+
+    func run() async throws {
+        guard store.database.kind == .postgres else {
+            try? await gracefulShutdown()
+            return
+        }
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await store.database.listen("campaigns", logger: logger) { payload in
+                        if let id = Int64(payload) { await feed.publish(id) }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("campaign listener reconnecting", metadata: ["error": "\(error)"])
+                }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
+    }
+}
