@@ -71,8 +71,9 @@ public struct CampaignProgress: Sendable, Equatable, Codable {
     /// The pace is measured from the first answer, so the quiet time between launch and the first knock does not count.
     public func estimatedCompletion(firstAnswerAt: Int64?, now: Int64) -> Int64? {
         guard let first = firstAnswerAt, done > 0, done < total, now > first else { return nil }
-        let perSecond = Double(done) / Double(now - first)
-        return now + Int64((Double(total - done) / perSecond).rounded(.up))
+        // remaining ÷ (done ÷ elapsed), in whole seconds rounded up, without floating point.
+        let elapsed = now - first, remaining = Int64(total - done)
+        return now + (remaining * elapsed + Int64(done) - 1) / Int64(done)
     }
 }
 

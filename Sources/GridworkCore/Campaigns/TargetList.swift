@@ -68,7 +68,7 @@ public enum TargetList {
                 throw FormProblem(field: "名单 (list)", reason: "一次最多\(maxEntries)人,请分批上传 (at most \(maxEntries) people per list)")
             }
             let first = cells[0]
-            if cells.count == 1, first.count == 18 || (first.count >= 15 && first.allSatisfy({ $0.isNumber || $0 == "X" || $0 == "x" })) {
+            if cells.count == 1, first.count == 18 || (first.count >= 15 && first.allSatisfy({ ($0.isASCII && $0.isNumber) || $0 == "X" || $0 == "x" })) {
                 do { entries.append(TargetLine(line: line, entry: .citizenID(try CitizenID(first)))) } catch {
                     problems.append(TargetLineProblem(line: line, shown: masked(first), reason: error.reason))
                 }
@@ -76,7 +76,8 @@ public enum TargetList {
                 entries.append(TargetLine(line: line, entry: .phone(phone)))
             } else if cells.count == 1, first.allSatisfy({ $0.isASCII && $0.isNumber }) {
                 problems.append(TargetLineProblem(line: line, shown: masked(first), reason: "不是有效的身份证号或手机号 (neither an ID number nor a mobile number)"))
-            } else if cells.count >= 2, (1...20).contains(first.count), !first.contains(where: \.isNumber) {
+            } else if cells.count >= 2, (1...20).contains(first.count), !first.contains(where: { $0.isASCII && $0.isNumber }) {
+                // (ASCII digits only: 三 and 四 are numbers to Unicode, and common in names.)
                 entries.append(TargetLine(line: line, entry: .nameAndAddress(name: first, address: cells[1...].joined(separator: " "))))
             } else {
                 problems.append(TargetLineProblem(line: line, shown: masked(cells.joined(separator: " ")),
@@ -89,7 +90,7 @@ public enum TargetList {
 
     /// Digits beyond the first 6 and last 4 hidden: a bad line is shown without revealing a whole number.
     static func masked(_ text: String) -> String {
-        let digits = text.filter(\.isNumber).count
+        let digits = text.filter { $0.isASCII && $0.isNumber }.count
         guard digits >= 11 else { return String(text.prefix(40)) }
         return String(text.prefix(6)) + String(repeating: "*", count: max(0, min(text.count, 40) - 10)) + String(text.suffix(4))
     }
