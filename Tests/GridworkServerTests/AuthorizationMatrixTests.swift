@@ -37,7 +37,11 @@ import Testing
         }
     }
 
-    struct Object: Sendable { let building: String; let resident: Int64; let household: Int64; let matter: Int64; let photo: Int64 }
+    struct Object: Sendable {
+        let building: String; let resident: Int64; let household: Int64; let matter: Int64; let photo: Int64
+        /// A running campaign over the building's grid, issued by the county, and the visit of one of its doors.
+        let campaign: Int64; let visit: Int64
+    }
 
     struct Case: Sendable {
         let method: HTTPRequest.Method
@@ -141,7 +145,7 @@ import Testing
         let seesResidents = a.hasSession && readsResidents(a, o) == 200
         let page = a.hasSession ? 200 : 303
         switch route {
-        case "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /static/app.css", "GET /static/import.js", "GET /", "GET /login",
+        case "GET /healthz", "GET /metrics", "GET /openapi.yaml", "GET /static/app.css", "GET /static/import.js", "GET /static/campaign.js", "GET /", "GET /login",
              "GET /api/v1/net", "GET /api/v1/stats":
             return [Case(.get, String(route.dropFirst(4)), expect: 200)]
         case "GET /api/v1/regions/{code}": return [Case(.get, "/api/v1/regions/\(grid)", expect: 200)]
@@ -315,6 +319,51 @@ import Testing
             let body = "service_code=0301&address_id=\(o.building)&description=%E5%9E%83%E5%9C%BE%E5%A0%86%E6%94%BE"
             return [Case(.post, "/open311/v2/requests.json", body: body, csrf: false, expect: 403, show: ("api_key", true)),
                     Case(.post, "/open311/v2/requests.xml", body: "api_key=gw_forged&" + body, csrf: false, expect: 403, show: ("<code>403</code>", true))]
+        // Campaigns: net staff whose scope reaches the campaign's grid see it; departments see only their own (none here);
+        // the county and the offices above the grid manage it; residents and tokens have no campaign pages.
+        case let r where r.hasPrefix("GET /campaigns") || r.hasPrefix("POST /campaigns"):
+            return campaignCases(route, a, o)
+        default: return nil
+        }
+    }
+
+    static func campaignCases(_ route: String, _ a: Actor, _ o: Object) -> [Case]? {
+        let role = a.role
+        let staff = a.hasSession && role != .resident
+        let sees = staff && role != .departmentOfficer && a.covers(o.building)
+        let manages = sees && [.countyAdmin, .townshipAdmin, .communityStaff].contains(role)
+        let officer = sees && [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(role)
+        let runs = a.hasSession && [.countyAdmin, .townshipAdmin, .communityStaff, .departmentOfficer].contains(role)
+        let get = { (uri: String, ok: Bool) in Case(.get, uri, expect: !a.hasSession ? 303 : role == .resident ? 403 : ok ? 200 : 404) }
+        func post(_ uri: String, _ body: String, _ ok: Int, when allowed: Bool) -> [Case] {
+            [Case(.post, uri, body: body, csrf: false, expect: 403),
+             Case(.post, uri, body: body, expect: !a.hasSession ? 403 : role == .resident ? 403 : allowed ? ok : 404)]
+        }
+        let c = "/campaigns/\(o.campaign)", v = "\(c)/visits/\(o.visit)"
+        switch route {
+        case "GET /campaigns": return [Case(.get, "/campaigns", expect: !a.hasSession ? 303 : role == .resident ? 403 : 200)]
+        case "GET /campaigns/new": return [Case(.get, "/campaigns/new", expect: !a.hasSession ? 303 : runs ? 200 : 403)]
+        case "POST /campaigns/new":
+            return [Case(.post, "/campaigns/new", body: "title=x", csrf: false, expect: 403),
+                    Case(.post, "/campaigns/new", body: "title=x", expect: !a.hasSession ? 403 : runs ? 400 : 403)]
+        case "GET /campaigns/{id}": return [get(c, sees)]
+        case "GET /campaigns/{id}/live": return [get(c + "/live?once=1", sees)]
+        case "GET /campaigns/{id}/visits": return [get(c + "/visits", sees)]
+        case "GET /campaigns/{id}/results": return [get(c + "/results", officer)]
+        case "GET /campaigns/{id}/visits/{visit}/photos/{photo}": return [get(v + "/photos/1", false)]
+        // Already running: launching again is a conflict for those who manage it.
+        case "POST /campaigns/{id}/launch": return post(c + "/launch", "", 409, when: manages)
+        // Closing is checked on a campaign that does not exist (closing the real one would change the rest of the run).
+        case "POST /campaigns/{id}/close": return post("/campaigns/999999/close", "", 404, when: false)
+        case "POST /campaigns/{id}/targets": return post(c + "/targets", "households=999999999", 400, when: manages)
+        case "POST /campaigns/{id}/place": return post(c + "/place", "entry=1&household=999999999", 404, when: false)
+        case "POST /campaigns/{id}/reassign":
+            return post(c + "/reassign", "building=\(o.building)&login=nobody", 400, when: officer)
+        // No answers: a required one is missing (400) for whoever may answer at this door.
+        case "POST /campaigns/{id}/visits/{visit}": return post(v, "outcome=answered&key=matrix-key-0001", 400, when: sees)
+        // Nothing was found at the door: nothing to turn into a matter.
+        case "POST /campaigns/{id}/visits/{visit}/case": return post(v + "/case", "", 400, when: officer)
+        case "POST /campaigns/{id}/export": return post(c + "/export", "format=csv", 200, when: officer)
         default: return nil
         }
     }
@@ -403,6 +452,11 @@ import Testing
                                                   photos: [CasePhoto(bytes: [0xFF, 0xD8, 0xFF, 0xE0, 0, 0])], by: nil)
         let photo = try await store.database.reader.raw("SELECT id FROM case_photos WHERE case_id = \(bind: matter.id)").first()!
             .decode(column: "id", as: Int64.self)
-        return Object(building: building, resident: id, household: household, matter: matter.id, photo: photo)
+        let county = Viewer(userID: 0, login: "admin", role: .countyAdmin, scope: .county("430524"))
+        let draft = CampaignDraft(title: "消防隐患排查", instructions: "", deadline: CivilDate(year: 2027, month: 1, day: 1)!, form: CampaignTemplate.fire.form)
+        let campaign = try await store.campaigns.create(draft, target: .region(try RegionCode(grid)), viewer: county, address: "test")
+        _ = try await store.campaigns.launch(campaign, viewer: county, address: "test")
+        let visit = try await store.campaigns.checklist(campaign, viewer: county, building: try RegionCode(building))[0].id
+        return Object(building: building, resident: id, household: household, matter: matter.id, photo: photo, campaign: campaign, visit: visit)
     }
 }
