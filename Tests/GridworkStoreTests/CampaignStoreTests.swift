@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import GridworkCore
 import GridworkStore
 import GridworkTestSupport
@@ -242,6 +243,34 @@ import Testing
             let xlsx = TestDatabase.scratchDirectory().appendingPathComponent("r.xlsx").path
             #expect(try await store.campaigns.export(id, to: xlsx, format: .xlsx, viewer: Self.community, address: "t") > written)
             await #expect(throws: StoreError.self) { try await store.campaigns.export(id, to: path, format: .csv, viewer: Self.head, address: "t") }
+        }
+    }
+
+    /// Dashboards served by another process hear of every answer: on PostgreSQL the answer's transaction sends
+    /// NOTIFY, which a listener on its own connection receives. On SQLite every writer is this process: listen returns.
+    @Test func answersAreAnnouncedToOtherProcesses() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let logger = Logger(label: "test")
+            guard store.database.kind == .postgres else {
+                try await store.database.listen("campaigns", logger: logger) { _ in Issue.record("nothing to hear on SQLite") }
+                return
+            }
+            let id = try await store.campaigns.create(Self.draft(), target: .region(try RegionCode("430524001001001")), viewer: Self.county, address: "t")
+            _ = try await store.campaigns.launch(id, viewer: Self.county, address: "t")
+            let door = try await store.campaigns.checklist(id, viewer: Self.head)[0]
+            let (heard, tell) = AsyncStream<String>.makeStream()
+            let listener = Task { try await store.database.listen("campaigns", logger: logger) { tell.yield($0) } }
+            defer { listener.cancel() }
+            try await Task.sleep(for: .milliseconds(500))   // LISTEN in place
+            _ = try await store.campaigns.submit(VisitSubmission(outcome: .answered, values: Self.safe, key: "k-notify-01"), visit: door.id, viewer: Self.head)
+            let first = await withTaskGroup(of: String?.self) { group in
+                group.addTask { var it = heard.makeAsyncIterator(); return await it.next() }
+                group.addTask { try? await Task.sleep(for: .seconds(10)); return nil }
+                let r = await group.next()!
+                group.cancelAll()
+                return r
+            }
+            #expect(first == String(id))
         }
     }
 }
