@@ -36,6 +36,8 @@ import Testing
             }
             let households = try await Self.count(store, "SELECT COUNT(*) AS n FROM households")
             let buildings = try await Self.count(store, "SELECT COUNT(DISTINCT building_id) AS n FROM households")
+            _ = try await store.webhooks.add(grid: try RegionCode("430524001001001"), kind: .wecom, url: "http://127.0.0.1:9/robot", secret: nil,
+                                             viewer: Self.county, address: "test")
             let id = try await store.campaigns.create(Self.draft(), target: .region(.county("430524")), viewer: Self.county, address: "test")
             await #expect(throws: StoreError.self) { try await store.campaigns.checklist(id, viewer: Self.head) }   // a draft reaches nobody
             // act
@@ -51,6 +53,11 @@ import Testing
             let headless = try await store.campaigns.overview(id, under: try RegionCode("430524001001001"), viewer: Self.county).children
             #expect(headless.first { $0.code.value == "430524001001001002" }?.assignee == "role:grid_worker@430524001001001")
             #expect(headless.first { $0.code.value == "430524001001001001" }?.assignee == "role:building_head@430524001001001001")
+            // the grid's group robot is told too, without anyone's name
+            let deliveries = try await store.database.reader.raw("SELECT event, text FROM deliveries").all()
+            let event = try deliveries.first?.decode(column: "event", as: String.self)
+            let message = try deliveries.first?.decode(column: "text", as: String.self)
+            #expect(deliveries.count == 1 && event == "campaign.launched" && message?.contains("消防隐患排查") == true)
             let notices = try await store.cases.notices(Self.head)
             #expect(notices.count == 1 && notices[0].text.contains("消防隐患排查"))
             // launching twice changes nothing
