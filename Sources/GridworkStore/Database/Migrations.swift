@@ -30,6 +30,7 @@ public enum Migrations {
         CreateCases(),
         CreateWebhooks(),
         CreateCampaigns(),
+        CreateServices(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

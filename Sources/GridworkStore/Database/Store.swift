@@ -15,6 +15,10 @@ public struct Store: Sendable {
     public var cases: CaseStore { CaseStore(database: database, sealer: sealer) }
     public var webhooks: WebhookStore { WebhookStore(database: database, sealer: sealer) }
     public var campaigns: CampaignStore { CampaignStore(database: database, sealer: sealer) }
+    public var directory: DirectoryStore { DirectoryStore(database: database) }
+    public var errands: ErrandStore { ErrandStore(database: database, sealer: sealer) }
+    public var helpers: HelperStore { HelperStore(database: database, sealer: sealer) }
+    public var training: TrainingStore { TrainingStore(database: database) }
 
     /// Opens `location`, applies pending migrations and loads the sealing key
     /// (from `GRIDWORK_SEAL_KEY` or `keyFile`), refusing a key that does not match.

@@ -162,6 +162,12 @@ public struct NetStore: Sendable {
             try await db.update("buildings").set("grid_id", to: targetID).set("number", to: next)
                 .where("id", .equal, id).run()
             let moved = gridCode.child(next)
+            // Stairwell notices carry the old code in their QR code: remember where it went (and where earlier codes went).
+            try await db.raw("UPDATE building_moves SET new_code = \(bind: moved.value) WHERE new_code = \(bind: code.value)").run()
+            try await db.raw("DELETE FROM building_moves WHERE old_code = \(bind: code.value) OR old_code = \(bind: moved.value)").run()
+            try await db.raw("""
+                INSERT INTO building_moves (old_code, new_code, moved_at) VALUES (\(bind: code.value), \(bind: moved.value), \(bind: Clock.now()))
+                """).run()
             try await AuditLog.append(db, kind: database.kind, actor: actor, action: "building.move",
                                       target: "building:\(code)", detail: "→ \(moved)")
             return moved
