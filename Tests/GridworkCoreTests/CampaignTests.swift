@@ -105,6 +105,8 @@ import Testing
         #expect(eta == Int64(13_600 + 3 * 3600))
         #expect(p.estimatedCompletion(firstAnswerAt: nil, now: 13_600) == nil)
         #expect(CampaignProgress(total: 10, done: 10).estimatedCompletion(firstAnswerAt: 0, now: 100) == nil)
+        #expect(CampaignProgress(total: 100, done: 4).estimatedCompletion(firstAnswerAt: 0, now: 600) == nil)   // too few to go on
+        #expect(CampaignProgress(total: 100, done: 50).estimatedCompletion(firstAnswerAt: 0, now: 30) == nil)   // too soon
         #expect(CampaignProgress(total: 3, done: 2).percent == 66 && CampaignProgress().percent == 0)
         #expect(CampaignProgress(total: 2, done: 1, notHome: 1, findings: 0) + CampaignProgress(total: 1, done: 0, notHome: 0, findings: 1)
                 == CampaignProgress(total: 3, done: 1, notHome: 1, findings: 1))

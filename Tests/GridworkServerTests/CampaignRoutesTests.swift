@@ -58,7 +58,10 @@ import Testing
             let draft = try await client.get(location, as: office)
             #expect(draft.text.contains("发布前核对") && draft.text.contains("id=\"target-count\""))
             let launched = try await client.send(location + "/launch", method: .post, as: office, body: "_csrf=\(office.csrf)")
-            #expect(launched.status == .ok && launched.text.contains("已发布"))
+            let next = launched.headers[.location] ?? ""
+            #expect(launched.status == .seeOther && next.hasPrefix(location + "?launched="))
+            let shown = try await client.get(next, as: office)
+            #expect(shown.text.contains("已发布:") && shown.text.contains("户分派到 7 栋楼"))
             let again = try await client.send(location + "/launch", method: .post, as: office, body: "_csrf=\(office.csrf)")
             #expect(again.status == .conflict && again.text.contains("任务已发布"))
             #expect(try await Self.count(store, "campaign_visits") > 0)
@@ -108,7 +111,7 @@ import Testing
             #expect(csv.status == .ok && csv.bytes.starts(with: [0xEF, 0xBB, 0xBF]) && csv.text.contains("电动车是否在室内或楼道充电"))
             // closed: answers are refused with the reason, nothing changes
             let office = try await client.login("c430524001001")
-            #expect(try await client.send("/campaigns/\(id)/close", method: .post, as: office, body: "_csrf=\(office.csrf)").status == .ok)
+            #expect(try await client.send("/campaigns/\(id)/close", method: .post, as: office, body: "_csrf=\(office.csrf)").status == .seeOther)
             let late = try await answer("outcome=answered&key=k-route-0006&q1=%E5%90%A6&q2=%E5%90%A6&q3=%E6%AD%A3%E5%B8%B8")
             #expect(late.status == .badRequest && (late.json as? [String: String])?["error"]?.contains("任务已结束") == true)
             #expect(try await Self.count(store, "campaign_answers") == 1)

@@ -67,10 +67,11 @@ public struct CampaignProgress: Sendable, Equatable, Codable {
     /// Done, in whole per cent (rounded down, so 100 means every door).
     public var percent: Int { total == 0 ? 0 : done * 100 / total }
 
-    /// When the rest will be done at the pace so far (seconds since 1970), or nil before the first answer or after the last.
-    /// The pace is measured from the first answer, so the quiet time between launch and the first knock does not count.
+    /// When the rest will be done at the pace so far (seconds since 1970), or nil after the last door, or while there is
+    /// too little to go on (fewer than five answers, or less than a minute of them). The pace is measured from the
+    /// first answer, so the quiet time between launch and the first knock does not count.
     public func estimatedCompletion(firstAnswerAt: Int64?, now: Int64) -> Int64? {
-        guard let first = firstAnswerAt, done > 0, done < total, now > first else { return nil }
+        guard let first = firstAnswerAt, done >= 5, done < total, now - first >= 60 else { return nil }
         // remaining ÷ (done ÷ elapsed), in whole seconds rounded up, without floating point.
         let elapsed = now - first, remaining = Int64(total - done)
         return now + (remaining * elapsed + Int64(done) - 1) / Int64(done)

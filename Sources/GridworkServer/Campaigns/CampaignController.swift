@@ -258,7 +258,14 @@ struct CampaignController: Sendable {
     }
 
     @Sendable func page(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await campaignPage(try context.positiveID(), request: request, context: context)
+        let q = request.uri.queryParameters
+        var notice: String?
+        if let ms = q.get("launched").flatMap({ Int($0) }), (0...3_600_000).contains(ms) {
+            notice = "launched:\(ms):\(q.get("notified").flatMap { Int($0) } ?? 0)"
+        } else if q.get("closed") != nil {
+            notice = "任务已结束,不再接收结果"
+        }
+        return try await campaignPage(try context.positiveID(), request: request, context: context, notice: notice)
     }
 
     private func campaignPage(_ id: Int64, request: Request, context: AppRequestContext, notice: String? = nil, error: String? = nil,
@@ -289,9 +296,13 @@ struct CampaignController: Sendable {
             }
             if o.node.level == .building { crumbs.append(Option(value: "/campaigns/\(id)?node=\(o.node)", label: "楼栋 \(o.node.localNumber ?? 0)")) }
         }
-        let eta = total.estimatedCompletion(firstAnswerAt: overview?.firstAnswerAt, now: now).map { "按目前进度,预计 \(WorkCalendar.localText($0)) 全部完成" }
-            ?? (total.total > 0 && total.done == total.total ? "已全部完成" : c.state == .running ? "收到第一户结果后估算完成时间" : "")
+        let eta = Self.eta(total, firstAnswerAt: overview?.firstAnswerAt, state: c.state, now: now)
         let entries = manages ? try await store.listEntries(id, viewer: viewer) : []
+        var notice = notice
+        if let n = notice, n.hasPrefix("launched:") {
+            let parts = n.split(separator: ":")
+            notice = "已发布:\(grouped(total.total)) 户分派到 \(grouped(try await store.buildingCount(id))) 栋楼,已通知 \(parts[2]) 人(用时 \(parts[1])ms)"
+        }
         let assignedHere = c.state != .draft && total.total > 0 && viewer.role != .departmentOfficer
         let page = CampaignPage(
             title: c.title, id: id, state: c.state.label, stateClass: c.state.rawValue, facts: facts, instructions: campaign.instructions.isEmpty ? nil : campaign.instructions,
@@ -307,15 +318,23 @@ struct CampaignController: Sendable {
             manages: manages, launchable: manages && c.state == .draft, running: c.state == .running,
             node: overview?.node.value ?? c.region.value, crumbs: crumbs, percent: total.percent, done: grouped(total.done), total: grouped(total.total),
             notHome: grouped(total.notHome), findings: grouped(total.findings), eta: eta,
-            children: (overview?.children ?? []).map { Self.progressRow($0, campaign: id, now: now) },
+            children: (overview?.children ?? []).map { Self.progressRow($0, campaign: id, launchedAt: c.launchedAt, now: now) },
             childLabel: overview.map { $0.node.level == .grid || $0.node.level == .building ? "楼栋" : "下级" } ?? "",
-            laggards: (overview?.laggards ?? []).map { Self.progressRow($0, campaign: id, now: now) },
-            hasLaggards: !(overview?.laggards.isEmpty ?? true),
+            laggards: (overview?.laggards ?? []).map { Self.progressRow($0, campaign: id, launchedAt: c.launchedAt, now: now) },
+            // At a grid the table of buildings already is the list; laggards matter where there are many.
+            hasLaggards: !(overview?.laggards.isEmpty ?? true) && !(overview.map { $0.node.level == .grid || $0.node.level == .building } ?? true),
             visitsHref: assignedHere && c.state == .running ? "/campaigns/\(id)/visits" : nil,
             resultsHref: c.state != .draft && (manages || Policy.netOfficers.contains(viewer.role)) ? "/campaigns/\(id)/results" : nil,
             entries: entries.map { EntryRow(entryID: $0.id, line: $0.line, shown: $0.shown, reason: $0.reason ?? "") }, hasEntries: !entries.isEmpty,
             notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "campaign", context: context)
+    }
+
+    /// The line under the progress bar: the estimate, or why there is none yet.
+    static func eta(_ p: CampaignProgress, firstAnswerAt: Int64?, state: CampaignState, now: Int64) -> String {
+        if let at = p.estimatedCompletion(firstAnswerAt: firstAnswerAt, now: now) { return "按目前进度,预计 \(WorkCalendar.localText(at)) 全部完成" }
+        if p.total > 0, p.done == p.total { return "已全部完成" }
+        return state == .running ? "收到一批结果后按进度估算完成时间" : ""
     }
 
     static func targetLabel(_ c: CampaignSummary) -> String {
@@ -326,16 +345,16 @@ struct CampaignController: Sendable {
         }
     }
 
-    static func progressRow(_ p: PlaceProgress, campaign id: Int64, now: Int64) -> ProgressRow {
+    /// A building is late when it is not finished and nobody has answered there for two hours (or since launch).
+    static func progressRow(_ p: PlaceProgress, campaign id: Int64, launchedAt: Int64?, now: Int64) -> ProgressRow {
         let building = p.code.level == .building
         var who = ""
         if let a = p.assignee {
             who = a.hasPrefix("role:building_head@") ? "楼栋长" : a.hasPrefix("role:grid_worker@") ? "网格员(无楼栋长)" : a.replacingOccurrences(of: "user:", with: "转交 ")
         }
-        return ProgressRow(code: p.code.value, href: building && p.code.level == .building ? "/campaigns/\(id)?node=\(p.code)" : "/campaigns/\(id)?node=\(p.code)",
-                           name: building ? "\(p.code.localNumber ?? 0)号楼 \(p.name)" : p.name, percent: p.progress.percent,
+        return ProgressRow(code: p.code.value, href: "/campaigns/\(id)?node=\(p.code)", name: p.name, percent: p.progress.percent,
                            done: p.progress.done, total: p.progress.total, notHome: p.progress.notHome, findings: p.progress.findings, who: who.isEmpty ? nil : who,
-                           late: p.progress.done < p.progress.total && (p.lastAt.map { now - $0 > 2 * 3600 } ?? true))
+                           late: building && p.progress.done < p.progress.total && (p.lastAt ?? launchedAt).map { now - $0 > 2 * 3600 } == true)
     }
 
     // MARK: managing
@@ -351,8 +370,9 @@ struct CampaignController: Sendable {
             }
             await app.feed.publish(id)
             let took = ContinuousClock.now - started
-            return try await campaignPage(id, request: request, context: context,
-                                          notice: "已发布:\(grouped(made.visits)) 户分派到 \(grouped(made.buildings)) 栋楼,已通知 \(grouped(made.notified)) 人(用时 \(took.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))))")
+            let ms = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
+            // Post/redirect/get: a reload of the page does not post the launch again.
+            return redirect(to: "/campaigns/\(id)?launched=\(ms)&notified=\(made.notified)")
         } catch StoreError.conflict(let reason) {
             return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
@@ -365,7 +385,7 @@ struct CampaignController: Sendable {
         do {
             try await app.denyingOutOfScope(context, target: "campaign:\(id)") { try await app.store.campaigns.close(id, viewer: viewer, address: context.address) }
             await app.feed.publish(id)
-            return try await campaignPage(id, request: request, context: context, notice: "任务已结束,不再接收结果")
+            return redirect(to: "/campaigns/\(id)?closed=1")
         } catch StoreError.conflict(let reason) {
             return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
@@ -473,13 +493,12 @@ struct CampaignController: Sendable {
             let c = try await store.summary(id, viewer: viewer)
             let o = try await store.overview(id, under: node, viewer: viewer)
             let place = { (p: PlaceProgress) in
-                LivePlace(code: p.code.value, name: p.code.level == .building ? "\(p.code.localNumber ?? 0)号楼 \(p.name)" : p.name,
+                LivePlace(code: p.code.value, name: p.name,
                           done: p.progress.done, total: p.progress.total, notHome: p.progress.notHome, findings: p.progress.findings,
                           percent: p.progress.percent)
             }
             let now = Clock.now()
-            let eta = o.total.estimatedCompletion(firstAnswerAt: o.firstAnswerAt, now: now).map { "按目前进度,预计 \(WorkCalendar.localText($0)) 全部完成" }
-                ?? (o.total.total > 0 && o.total.done == o.total.total ? "已全部完成" : "")
+            let eta = Self.eta(o.total, firstAnswerAt: o.firstAnswerAt, state: c.state, now: now)
             let body = LiveProgress(campaign: id, state: c.state.rawValue, node: o.node.value, done: o.total.done, total: o.total.total,
                                     notHome: o.total.notHome, findings: o.total.findings, percent: o.total.percent, eta: eta,
                                     children: o.children.map(place), laggards: o.laggards.map(place),
@@ -495,7 +514,7 @@ struct CampaignController: Sendable {
             let (token, stream) = await feed.subscribe(id)
             let heartbeat = Task {
                 while !Task.isCancelled {
-                    try await Task.sleep(for: .seconds(15))
+                    try await Task.sleep(for: .seconds(10))
                     guard await feed.poke(id, token) else { return }
                 }
             }
@@ -536,6 +555,8 @@ struct CampaignController: Sendable {
     }
     struct VisitItem: Sendable {
         let visitID: Int64
+        /// Set on the first door of each building: the building's name, once.
+        let buildingHeader: String?
         let heading: String
         let state: String
         let stateClass: String
@@ -572,8 +593,9 @@ struct CampaignController: Sendable {
         let building = request.uri.queryParameters.get("building").flatMap { try? RegionCode(String($0)) }
         let rows = viewer.role == .departmentOfficer ? [] : try await store.checklist(id, viewer: viewer, building: building)
         let form = campaign.form
-        let items = rows.map { v in
-            VisitItem(visitID: v.id, heading: "\(v.address) \(v.room)\(v.person.map { " · \($0)" } ?? "")", state: v.state.label,
+        let items = rows.enumerated().map { i, v in
+            VisitItem(visitID: v.id, buildingHeader: i == 0 || rows[i - 1].building != v.building ? v.address : nil,
+                      heading: "\(v.room)\(v.person.map { " · \($0)" } ?? "")", state: v.state.label,
                       stateClass: v.state.rawValue, attempts: v.attempts > 0 ? "(\(v.attempts)次)" : nil, open: v.state != .done,
                       summary: v.answers.isEmpty ? nil : form.summary(v.answers),
                       finding: v.finding, key: UUID().uuidString,

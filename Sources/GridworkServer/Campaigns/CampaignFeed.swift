@@ -14,8 +14,9 @@ actor CampaignFeed {
     func subscribe(_ id: Int64) -> (token: UUID, stream: AsyncStream<Void>) {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let token = UUID()
-        subscribers[id, default: [:]][token] = continuation
         continuation.yield()
+        if closed { continuation.finish(); return (token, stream) }
+        subscribers[id, default: [:]][token] = continuation
         return (token, stream)
     }
 
@@ -36,10 +37,21 @@ actor CampaignFeed {
     }
 
     var count: Int { subscribers.values.reduce(0) { $0 + $1.count } }
+
+    /// Ends every live stream: the server is shutting down and must not wait for dashboards left open.
+    func closeAll() {
+        for list in subscribers.values { for c in list.values { c.finish() } }
+        subscribers = [:]
+        closed = true
+    }
+
+    /// Set once shut down: a dashboard that connects now gets one event and the end.
+    private(set) var closed = false
 }
 
 /// On PostgreSQL, listens for `NOTIFY campaigns` on a connection of its own and passes each change to the
 /// feed; reconnects after a dropped connection. On SQLite every writer is this process, so it only waits.
+/// At shutdown it ends every live stream, so open dashboards do not hold the server up.
 struct CampaignListener: Service {
     let store: Store
     let feed: CampaignFeed
@@ -48,9 +60,10 @@ struct CampaignListener: Service {
     func run() async throws {
         guard store.database.kind == .postgres else {
             try? await gracefulShutdown()
+            await feed.closeAll()
             return
         }
-        try await cancelWhenGracefulShutdown {
+        try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     try await store.database.listen("campaigns", logger: logger) { payload in
@@ -60,8 +73,9 @@ struct CampaignListener: Service {
                     if Task.isCancelled { break }
                     logger.warning("campaign listener reconnecting", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .seconds(2))
+                try? await Task.sleep(for: .seconds(2))
             }
         }
+        await feed.closeAll()
     }
 }

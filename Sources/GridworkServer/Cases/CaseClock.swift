@@ -20,7 +20,8 @@ struct CaseClock: Service {
                 } catch {
                     logger.error("escalation failed", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: interval)
+                // Cancelled at shutdown: end quietly (a thrown CancellationError would make the process exit 1).
+                try? await Task.sleep(for: interval)
             }
         }
     }

@@ -17,7 +17,8 @@ struct WebhookSender: Service {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do { _ = try await sendDue() } catch { logger.error("webhook delivery failed", metadata: ["error": "\(error)"]) }
-                try await Task.sleep(for: interval)
+                // Cancelled at shutdown: end quietly (a thrown CancellationError would make the process exit 1).
+                try? await Task.sleep(for: interval)
             }
         }
     }

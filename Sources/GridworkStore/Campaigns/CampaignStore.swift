@@ -558,12 +558,12 @@ public struct CampaignStore: Sendable {
 
     static func buildings(_ db: any SQLDatabase, campaign id: Int64, where condition: SQLQueryString, order: SQLQueryString, limit: Int) async throws -> [PlaceProgress] {
         try await db.raw("""
-            SELECT g.code, b.number, b.address, cb.total, cb.done, cb.not_home, cb.findings, cb.assignee, cb.last_at
+            SELECT g.code, b.number, b.name, cb.total, cb.done, cb.not_home, cb.findings, cb.assignee, cb.last_at
             FROM campaign_buildings cb JOIN buildings b ON b.id = cb.building_id JOIN regions g ON g.id = cb.grid_id
             WHERE cb.campaign_id = \(bind: id) AND \(condition) ORDER BY \(order) LIMIT \(bind: limit)
             """).all().map { r in
             PlaceProgress(code: try RegionCode(r.decode(column: "code", as: String.self)).child(try r.decode(column: "number", as: Int.self)),
-                          name: try r.decode(column: "address", as: String.self),
+                          name: try r.decode(column: "name", as: String.self),
                           progress: CampaignProgress(total: try r.decode(column: "total", as: Int.self), done: try r.decode(column: "done", as: Int.self),
                                                      notHome: try r.decode(column: "not_home", as: Int.self),
                                                      findings: try r.decode(column: "findings", as: Int.self)),
@@ -635,6 +635,11 @@ public struct CampaignStore: Sendable {
                       shown: try r.decode(column: "shown", as: String.self), reason: try r.decode(column: "reason", as: String?.self),
                       householdID: try r.decode(column: "household_id", as: Int64?.self))
         }
+    }
+
+    /// How many buildings the campaign reaches.
+    public func buildingCount(_ id: Int64) async throws -> Int {
+        try await database.reader.raw("SELECT COUNT(*) AS n FROM campaign_buildings WHERE campaign_id = \(bind: id)").first()!.decode(column: "n", as: Int.self)
     }
 
     /// How many list lines were matched to a household (the rest wait in `listEntries`).

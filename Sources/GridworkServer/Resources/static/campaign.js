@@ -45,6 +45,22 @@
     var tag = item.querySelector("[data-state]");
     if (tag) tag.textContent = text;
     if (cls) item.className = "household visit state-" + cls;
+    var details = item.querySelector("details");
+    if (details) details.open = cls !== "done";
+    recount();
+  }
+  // The line at the top: how many doors are done, away, still to visit.
+  function recount() {
+    var counts = document.getElementById("counts");
+    if (!counts) return;
+    var all = document.querySelectorAll("li.visit").length;
+    var done = document.querySelectorAll("li.visit.state-done").length;
+    var away = document.querySelectorAll("li.visit.state-not_home").length;
+    counts.textContent = "共 " + all + " 户 · 已完成 " + done + " · 不在家 " + away + " · 未走访 " + (all - done - away);
+  }
+  function currentToken() {
+    var field = document.querySelector('input[name="_csrf"]');
+    return field ? field.value : "";
   }
   var flushing = false;
   function flush() {
@@ -54,7 +70,8 @@
     flushing = true;
     var entry = q[0];
     var body = new URLSearchParams();
-    entry.fields.forEach(function (kv) { body.append(kv[0], kv[1]); });
+    // The token of this page, not of the page the answer was queued on: a session renewed since still works.
+    entry.fields.forEach(function (kv) { body.append(kv[0], kv[0] === "_csrf" ? (currentToken() || kv[1]) : kv[1]); });
     fetch(entry.url, { method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json().then(function (j) { return { status: r.status, json: j }; }, function () { return { status: r.status, json: {} }; }); })
       .then(function (res) {
@@ -63,8 +80,13 @@
           mark(entry.visit, res.json.label + (res.json.repeated === "true" ? "(已保存过)" : ""), res.json.state);
         } else if (res.status >= 500 || res.status === 429) {
           flushing = false; setTimeout(flush, 10000); return;
+        } else if (res.status === 401 || res.status === 403) {
+          // Logged out or the session expired: keep every answer; they go up after logging in again.
+          var box = document.getElementById("sync");
+          if (box) { box.hidden = false; box.textContent = "登录已过期:请重新登录,保存在本机的 " + load().length + " 户结果会自动上传"; }
+          flushing = false; return;
         } else {
-          mark(entry.visit, "未保存:" + (res.json.error || res.status), null);
+          mark(entry.visit, "未保存:" + (res.json.error || res.status), "error");
         }
         save(rest);
         flushing = false;
@@ -95,11 +117,14 @@
     form.addEventListener("submit", function (event) {
       var outcome = event.submitter ? event.submitter.value : "answered";
       var hasPhoto = Array.prototype.some.call(form.querySelectorAll('input[type="file"]'), function (f) { return f.files && f.files.length; });
-      if (hasPhoto && outcome === "answered") return;  // photos go up with the form itself, online
+      if (hasPhoto && outcome === "answered") {
+        if (navigator.onLine) return;  // photos go up with the form itself, online
+        event.preventDefault();
+        mark(form.action.split("/").pop(), "照片需联网上传:请联网后再提交,或先去掉照片", "error");
+        return;
+      }
       event.preventDefault();
       enqueue(form, outcome);
-      var details = form.closest("details");
-      if (details && outcome === "answered") details.open = false;
     });
   });
   showQueue();
@@ -122,7 +147,20 @@
       document.getElementById("not-home").textContent = fmt(p.notHome);
       document.getElementById("findings").textContent = fmt(p.findings);
       document.getElementById("bar").style.width = p.percent + "%";
-      if (p.eta) document.getElementById("eta").textContent = p.eta;
+      document.getElementById("eta").textContent = p.eta;
+      var lag = document.querySelector("#laggards tbody");
+      if (lag) {
+        lag.textContent = "";
+        p.laggards.forEach(function (b) {
+          var tr = document.createElement("tr");
+          var a = document.createElement("a");
+          a.href = location.pathname + "?node=" + b.code;
+          a.textContent = b.name;
+          var cells = [a, b.percent + "%", b.done + "/" + b.total, String(b.notHome), ""];
+          cells.forEach(function (c) { var td = document.createElement("td"); if (typeof c === "string") td.textContent = c; else td.appendChild(c); tr.appendChild(td); });
+          lag.appendChild(tr);
+        });
+      }
       p.children.forEach(function (c) {
         var row = document.querySelector('#children tr[data-code="' + c.code + '"]');
         if (!row) return;
