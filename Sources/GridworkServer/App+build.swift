@@ -20,6 +20,8 @@ public struct AppContext: Sendable {
     public let metrics: PrometheusCollectorRegistry
     /// Live dashboards wait on it; answers and launches wake them.
     let feed: CampaignFeed
+    /// Public directory pages as rendered for anonymous readers.
+    let directory: PageCache
 }
 
 extension AppContext {
@@ -36,11 +38,11 @@ extension AppContext {
 
 /// Builds the router with every route of the app; tests call this and `app.test(.router)`.
 public func buildRouter(store: Store) async throws -> Router<AppRequestContext> {
-    try await buildRouter(store: store, feed: CampaignFeed())
+    try await buildRouter(store: store, feed: CampaignFeed(), directory: PageCache())
 }
 
-func buildRouter(store: Store, feed: CampaignFeed) async throws -> Router<AppRequestContext> {
-    let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry(), feed: feed)
+func buildRouter(store: Store, feed: CampaignFeed, directory: PageCache) async throws -> Router<AppRequestContext> {
+    let app = AppContext(store: store, pages: try await Pages.load(), metrics: PrometheusCollectorRegistry(), feed: feed, directory: directory)
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(RequestMetrics(registry: app.metrics))
     router.middlewares.add(ErrorResponses(pages: app.pages))
@@ -59,6 +61,7 @@ func buildRouter(store: Store, feed: CampaignFeed) async throws -> Router<AppReq
     WebhookController(app: app).register(on: router)
     FiguresController(app: app).register(on: router)
     CampaignController(app: app).register(on: router)
+    DirectoryController(app: app).register(on: router)
     return router
 }
 
@@ -66,14 +69,14 @@ func buildRouter(store: Store, feed: CampaignFeed) async throws -> Router<AppReq
 /// `onListening` runs once the port is bound.
 public func buildApplication(store: Store, config: ServerConfig, logger: Logger,
                              onListening: @escaping @Sendable () async -> Void = {}) async throws -> some ApplicationProtocol {
-    let feed = CampaignFeed()
-    let router = try await buildRouter(store: store, feed: feed)
+    let feed = CampaignFeed(), directory = PageCache()
+    let router = try await buildRouter(store: store, feed: feed, directory: directory)
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Gridwork"),
         services: [CaseClock(store: store, interval: .seconds(60), logger: logger),
                    WebhookSender(store: store, interval: .seconds(5), logger: logger),
-                   CampaignListener(store: store, feed: feed, logger: logger)],
+                   ChangeListener(store: store, feed: feed, directory: directory, logger: logger)],
         onServerRunning: { _ in await onListening() },
         logger: logger)
 }

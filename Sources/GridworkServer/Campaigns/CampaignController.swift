@@ -350,7 +350,8 @@ struct CampaignController: Sendable {
         let building = p.code.level == .building
         var who = ""
         if let a = p.assignee {
-            who = a.hasPrefix("role:building_head@") ? "楼栋长" : a.hasPrefix("role:grid_worker@") ? "网格员(无楼栋长)" : a.replacingOccurrences(of: "user:", with: "转交 ")
+            // The usual case (its own building head) goes unsaid; exceptions are named.
+            who = a.hasPrefix("role:building_head@") ? "" : a.hasPrefix("role:grid_worker@") ? "网格员(无楼栋长)" : a.replacingOccurrences(of: "user:", with: "转交 ")
         }
         return ProgressRow(code: p.code.value, href: "/campaigns/\(id)?node=\(p.code)", name: p.name, percent: p.progress.percent,
                            done: p.progress.done, total: p.progress.total, notHome: p.progress.notHome, findings: p.progress.findings, who: who.isEmpty ? nil : who,

@@ -48,34 +48,3 @@ actor CampaignFeed {
     /// Set once shut down: a dashboard that connects now gets one event and the end.
     private(set) var closed = false
 }
-
-/// On PostgreSQL, listens for `NOTIFY campaigns` on a connection of its own and passes each change to the
-/// feed; reconnects after a dropped connection. On SQLite every writer is this process, so it only waits.
-/// At shutdown it ends every live stream, so open dashboards do not hold the server up.
-struct CampaignListener: Service {
-    let store: Store
-    let feed: CampaignFeed
-    let logger: Logger
-
-    func run() async throws {
-        guard store.database.kind == .postgres else {
-            try? await gracefulShutdown()
-            await feed.closeAll()
-            return
-        }
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await store.database.listen("campaigns", logger: logger) { payload in
-                        if let id = Int64(payload) { await feed.publish(id) }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("campaign listener reconnecting", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(2))
-            }
-        }
-        await feed.closeAll()
-    }
-}

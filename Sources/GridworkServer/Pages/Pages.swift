@@ -72,14 +72,20 @@ public struct Pages: Sendable {
     /// Templates open `{{#page}}`; inside it `{{chrome.csrf}}` still resolves, for the forms.
     struct Body { let page: any PageView; let chrome: Chrome }
 
-    func html(_ page: some PageView, template: String, chrome: Chrome) -> String {
+    /// `layout` is "layout" (the site's header and footer) or "print-layout" (a bare sheet for the printer).
+    func html(_ page: some PageView, template: String, chrome: Chrome, layout: String = "layout") -> String {
         let body = library.render(Body(page: page, chrome: chrome), withTemplate: template) ?? ""
-        return library.render(Layout(title: page.title, body: body, chrome: chrome), withTemplate: "layout") ?? body
+        return library.render(Layout(title: page.title, body: body, chrome: chrome), withTemplate: layout) ?? body
     }
 
-    func response(status: HTTPResponse.Status = .ok, page: some PageView, template: String, context: AppRequestContext) -> Response {
+    func response(status: HTTPResponse.Status = .ok, page: some PageView, template: String, context: AppRequestContext,
+                  layout: String = "layout") -> Response {
+        htmlResponse(status: status, html(page, template: template, chrome: Chrome(context), layout: layout))
+    }
+
+    func htmlResponse(status: HTTPResponse.Status = .ok, _ html: String) -> Response {
         var response = Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                                body: .init(byteBuffer: ByteBuffer(string: html(page, template: template, chrome: Chrome(context)))))
+                                body: .init(byteBuffer: ByteBuffer(string: html)))
         response.headers[.frameOptions] = "DENY"
         return response
     }

@@ -1,0 +1,65 @@
+import Foundation
+import GridworkStore
+import Logging
+import ServiceLifecycle
+
+/// On PostgreSQL, listens for `NOTIFY campaigns` (an answer, a launch) and `NOTIFY directory` (a person or the duty
+/// list changed), each on a connection of its own, and tells the campaign feed or empties the directory's page cache;
+/// reconnects after a dropped connection. On SQLite every writer is this process, so it only waits.
+/// At shutdown it ends every live stream, so open dashboards do not hold the server up.
+struct ChangeListener: Service {
+    let store: Store
+    let feed: CampaignFeed
+    let directory: PageCache
+    let logger: Logger
+
+    func run() async throws {
+        guard store.database.kind == .postgres else {
+            try? await gracefulShutdown()
+            await feed.closeAll()
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await listen("campaigns") { if let id = Int64($0) { await feed.publish(id) } } }
+                group.addTask { await listen("directory") { _ in await directory.clear() } }
+            }
+        }
+        await feed.closeAll()
+    }
+
+    private func listen(_ channel: String, _ body: @escaping @Sendable (String) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await store.database.listen(channel, logger: logger, body)
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("listener reconnecting", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+}
+
+/// Rendered public pages kept for a moment: the directory is read far more than it changes. A change made in
+/// this process (or, on PostgreSQL, in any) empties it at once; `ttl` bounds what a change made behind the
+/// server's back (another process on SQLite, the command line) can leave standing.
+actor PageCache {
+    private var entries: [String: (body: String, at: ContinuousClock.Instant)] = [:]
+    let ttl: Duration
+    let capacity: Int
+
+    init(ttl: Duration = .seconds(2), capacity: Int = 5_000) { self.ttl = ttl; self.capacity = capacity }
+
+    func get(_ key: String) -> String? {
+        guard let e = entries[key], ContinuousClock.now - e.at < ttl else { return nil }
+        return e.body
+    }
+
+    func put(_ key: String, _ body: String) {
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (body, ContinuousClock.now)
+    }
+
+    func clear() { entries.removeAll(keepingCapacity: true) }
+}
