@@ -62,6 +62,9 @@ func buildRouter(store: Store, feed: CampaignFeed, directory: PageCache) async t
     FiguresController(app: app).register(on: router)
     CampaignController(app: app).register(on: router)
     DirectoryController(app: app).register(on: router)
+    ErrandController(app: app).register(on: router)
+    HelperController(app: app).register(on: router)
+    TrainingController(app: app).register(on: router)
     return router
 }
 

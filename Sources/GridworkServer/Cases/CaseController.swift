@@ -118,6 +118,10 @@ struct CaseController: Sendable {
         let trackPhone: String?
         let csrf: String
         let action: String
+        /// Volunteers and partner units who helped, and who could (for net staff who may see the matter).
+        let helpers: [String]
+        let helperOptions: [Option]
+        let mayAddHelper: Bool
         let notice: String?
         let error: String?
     }
@@ -404,10 +408,16 @@ struct CaseController: Sendable {
         }
         var phone: String?
         if case .reporter(_, let p) = actor { phone = p.value }
+        var helpers: [String] = [], helperOptions: [Option] = []
+        if case .viewer(let v) = actor, v.role.isNetStaff, v.role != .apiToken {
+            helpers = try await app.store.helpers.contributions(for: .matter(id)).map { "\($0.helperName) \(HelperController.hours($0.hours)) 小时 \($0.note)" }
+            helperOptions = try await app.store.helpers.available(near: d.row.grid).map { Option(value: $0.helper.formValue, label: $0.label) }
+        }
         let page = CasePage(title: d.row.title, id: id, code: d.row.code, state: d.row.state.label, light: light, lightLabel: Self.lightLabel(light),
                             facts: facts, description: d.description, steps: steps, actions: forms, hasActions: !forms.isEmpty, version: d.row.version, trackPhone: phone,
                             csrf: context.session?.csrf ?? Form.anonymousToken(request),
-                            action: phone == nil ? "/cases/\(id)/act" : "/track/act", notice: notice, error: error)
+                            action: phone == nil ? "/cases/\(id)/act" : "/track/act", helpers: helpers, helperOptions: helperOptions,
+                            mayAddHelper: !helperOptions.isEmpty, notice: notice, error: error)
         var response = app.pages.response(status: status, page: page, template: "case", context: context)
         if context.session == nil { Form.setAnonymousToken(page.csrf, on: &response, request: request) }
         return response

@@ -30,6 +30,8 @@ struct Chrome: Sendable {
     let searcher: Bool
     /// Staff of the net and departments: the header offers campaigns.
     let campaigns: Bool
+    /// Staff of the net (building head up): volunteers, training, the directory's upkeep.
+    let netStaff: Bool
 
     init(_ context: AppRequestContext) {
         let v = context.session == nil ? nil : context.viewer
@@ -41,6 +43,7 @@ struct Chrome: Sendable {
         auditor = v.map(Policy.mayReadAudit) ?? false
         searcher = v.map { Policy.visibleTags(for: $0) != nil } ?? false
         campaigns = v.map { $0.role != .resident && $0.role != .apiToken } ?? false
+        netStaff = v.map { $0.role.isNetStaff && $0.role != .apiToken } ?? false
     }
 }
 
