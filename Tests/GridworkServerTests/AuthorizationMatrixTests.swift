@@ -41,6 +41,8 @@ import Testing
         let building: String; let resident: Int64; let household: Int64; let matter: Int64; let photo: Int64
         /// A running campaign over the building's grid, issued by the county, and the visit of one of its doors.
         let campaign: Int64; let visit: Int64
+        /// An errand asked for at the building by a resident without an account; a volunteer of its grid; a county course.
+        let errand: Int64; let volunteer: Int64; let course: Int64
     }
 
     struct Case: Sendable {
@@ -323,6 +325,78 @@ import Testing
         // the county and the offices above the grid manage it; residents and tokens have no campaign pages.
         case let r where r.hasPrefix("GET /campaigns") || r.hasPrefix("POST /campaigns"):
             return campaignCases(route, a, o)
+        case let r where ["/directory", "/errands", "/helpers", "/training", "/cases/{id}/helpers"].contains { r.dropFirst(r.hasPrefix("GET") ? 4 : 5).hasPrefix($0) }:
+            return serviceCases(route, a, o)
+        default: return nil
+        }
+    }
+
+    /// Issue #7: the public directory is public (and its upkeep for the offices above the grid); errands are public to
+    /// ask and track, and visible to whoever they are assigned to or the officers over them; helpers and training are
+    /// for the staff of the net.
+    static func serviceCases(_ route: String, _ a: Actor, _ o: Object) -> [Case]? {
+        let role = a.role
+        let session = a.hasSession
+        let grid = String(o.building.prefix(15)), community = String(o.building.prefix(12))
+        let netStaff = session && role != .resident && role != .departmentOfficer
+        let officer = session && [.countyAdmin, .townshipAdmin, .communityStaff, .gridLeader, .gridWorker].contains(role)
+        let office = session && [.countyAdmin, .townshipAdmin, .communityStaff].contains(role)
+        let handler = session && (officer ? a.covers(o.building) : role == .buildingHead && a.covers(o.building))
+        func page(_ uri: String, allowed: Bool, otherwise: Int = 403, show: (String, Bool)? = nil) -> Case {
+            Case(.get, uri, expect: !session ? 303 : allowed ? 200 : otherwise, show: show)
+        }
+        func post(_ uri: String, _ body: String, expect status: Int) -> [Case] {
+            [Case(.post, uri, body: body, csrf: false, expect: 403), Case(.post, uri, body: body, expect: session ? status : 403)]
+        }
+        let staffOnly = { (ok: Int, allowed: Bool) -> Int in !netStaff ? 403 : allowed ? ok : 404 }
+        switch route {
+        case "GET /directory": return [Case(.get, "/directory?q=%27%20OR%201%3D1%20--", expect: 200, show: ("没有找到", true))]
+        case "GET /directory/buildings/{code}":
+            return [Case(.get, "/directory/buildings/\(o.building)", expect: 200, show: ("网格职责", true)),
+                    Case(.get, "/directory/buildings/\(o.building)", expect: 200, show: ("13807391234", false)),
+                    Case(.get, "/directory/buildings/%3Cscript%3E", expect: 404, show: ("<script>", false))]
+        case "GET /directory/buildings/{code}/notice": return [Case(.get, "/directory/buildings/\(o.building)/notice", expect: 200, show: ("<svg", true))]
+        case "GET /directory/grids/{code}": return [Case(.get, "/directory/grids/\(grid)", expect: 200)]
+        case "GET /directory/communities/{code}/notices": return [Case(.get, "/directory/communities/\(community)/notices", expect: 200)]
+        case "GET /directory/duties": return [page("/directory/duties", allowed: role == .countyAdmin)]
+        case "POST /directory/duties": return post("/directory/duties", "duties=", expect: role == .countyAdmin ? 400 : 403)
+        case "GET /directory/grids/{code}/staff": return [page("/directory/grids/\(grid)/staff", allowed: office && a.covers(grid))]
+        case "POST /directory/grids/{code}/staff":
+            return post("/directory/grids/\(grid)/staff", "role=grid_worker&target=\(grid)&name=x&sex=female&phone=1",
+                        expect: office && a.covers(grid) ? 400 : 403)
+        case "GET /errands", "GET /errands/new", "GET /errands/track": return [Case(.get, String(route.dropFirst(4)), expect: 200)]
+        case "POST /errands/new": return post("/errands/new", "kind=pension&building=\(o.building)&name=x", expect: 400)
+        case "POST /errands/track": return post("/errands/track", "code=XXXXXXXX&phone=1", expect: 404)
+        case "POST /errands/track/act": return post("/errands/track/act", "code=XXXXXXXX&phone=1&action=cancel", expect: 404)
+        case "GET /errands/catalogue": return [page("/errands/catalogue", allowed: role == .countyAdmin)]
+        case "POST /errands/catalogue": return post("/errands/catalogue", "days=x", expect: role == .countyAdmin ? 400 : 403)
+        case "GET /errands/figures": return [page("/errands/figures", allowed: officer)]
+        case "GET /errands/{id}": return [page("/errands/\(o.errand)", allowed: handler, otherwise: 404, show: ("王奶奶", handler))]
+        case "POST /errands/{id}/act": return post("/errands/\(o.errand)/act", "action=accept&version=999", expect: handler ? 409 : 404)
+        case "GET /errands/{id}/photos/{photo}": return [page("/errands/\(o.errand)/photos/999999", allowed: false, otherwise: 404)]
+        case "POST /errands/{id}/helpers":
+            return post("/errands/\(o.errand)/helpers", "helper=v:\(o.volunteer)&hours=abc", expect: staffOnly(400, handler))
+        case "POST /cases/{id}/helpers":
+            return post("/cases/\(o.matter)/helpers", "helper=v:\(o.volunteer)&hours=abc", expect: staffOnly(400, seesMatter(a, o) == 200))
+        case "GET /helpers": return [page("/helpers", allowed: netStaff)]
+        case "POST /helpers/volunteers":
+            return post("/helpers/volunteers", "grid=\(grid)&name=x&phone=13907391111", expect: staffOnly(400, officer && a.covers(grid)))
+        case "POST /helpers/units":
+            return post("/helpers/units", "community=\(community)&name=x&code=bad", expect: staffOnly(400, office && a.covers(community)))
+        case "GET /helpers/{helper}":
+            let sees = officer ? a.covers(grid) : role == .buildingHead && a.covers(o.building)
+            return [page("/helpers/v:\(o.volunteer)", allowed: netStaff && sees, otherwise: netStaff ? 404 : 403)]
+        case "POST /helpers/{helper}/hours":
+            let sees = officer ? a.covers(grid) : role == .buildingHead && a.covers(o.building)
+            return post("/helpers/v:\(o.volunteer)/hours", "hours=abc", expect: staffOnly(400, sees))
+        case "GET /training": return [page("/training", allowed: netStaff)]
+        case "POST /training": return post("/training", "day=bad", expect: office ? 400 : 403)
+        case "GET /training/overdue": return [page("/training/overdue", allowed: officer)]
+        case "GET /training/people/{login}":
+            let sees = a.description == "gw\(grid)" || (officer && a.covers(grid))
+            return [page("/training/people/gw\(grid)", allowed: netStaff && sees, otherwise: netStaff ? 404 : 403)]
+        case "GET /training/{id}": return [page("/training/\(o.course)", allowed: netStaff)]
+        case "POST /training/{id}/attendance": return post("/training/\(o.course)/attendance", "attended=nobody", expect: office ? 400 : 403)
         default: return nil
         }
     }
@@ -457,6 +531,14 @@ import Testing
         let campaign = try await store.campaigns.create(draft, target: .region(try RegionCode(grid)), viewer: county, address: "test")
         _ = try await store.campaigns.launch(campaign, viewer: county, address: "test")
         let visit = try await store.campaigns.checklist(campaign, viewer: county, building: try RegionCode(building))[0].id
-        return Object(building: building, resident: id, household: household, matter: matter.id, photo: photo, campaign: campaign, visit: visit)
+        let errand = try await store.errands.request(ErrandRequest(kind: "pension", room: "101", personName: "王奶奶", phone: MobilePhone("13807391234"), note: ""),
+                                                     building: try RegionCode(building), by: nil)
+        let worker = Viewer(userID: 0, login: "gw\(grid)", role: .gridWorker, scope: try RegionCode(grid))
+        let volunteer = try await store.helpers.addVolunteer(grid: try RegionCode(grid), name: "李师傅", phone: MobilePhone("13907391111")!, skills: "水电",
+                                                             availability: "周末", viewer: worker, address: "test")
+        let course = try await store.training.addCourse(topic: "消防安全知识", day: CivilDate(year: 2026, month: 11, day: 20)!, hours: 4, trainer: "消防大队",
+                                                        mandatory: true, audience: "all", viewer: county, address: "test")
+        return Object(building: building, resident: id, household: household, matter: matter.id, photo: photo, campaign: campaign, visit: visit,
+                      errand: errand.id, volunteer: volunteer, course: course)
     }
 }
