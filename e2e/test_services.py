@@ -30,6 +30,31 @@ ID_NUMBER = re.compile(r"430524(?:19|20)\d{9}[\dX]|\d{6}\*{4,}")
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+@pytest.fixture(scope="module")
+def signed_in(server, browser):
+    """Opens a page logged in as `who`: one real login per person (slow in a debug build), later pages reuse its cookies."""
+    states, contexts = {}, []
+
+    def open_page(who, options=HANDSET):
+        if who not in states:
+            ctx = browser.new_context(**options)
+            page = ctx.new_page()
+            login(page, server["base"], who)
+            page.wait_for_url(lambda url: "/login" not in url)
+            states[who] = ctx.storage_state()
+            ctx.close()
+        ctx = browser.new_context(storage_state=states[who], **options)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield open_page
+    for ctx in contexts:
+        try:
+            ctx.close()
+        except Exception:
+            pass
+
+
 def credit_code(first17):
     """Completes 17 characters with the GB 32100 check character."""
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -169,7 +194,8 @@ def test_a_code_typed_with_a_trailing_space_is_found(server, phone):
     page.goto(server["base"] + "/directory")
     page.get_by_label("地址或楼栋编码").fill(ERRAND_BUILDING + " ")
     page.get_by_role("button", name="查找").click()
-    expect(page.locator("#found a.card")).to_have_count(1, timeout=2000)
+    page.wait_for_url("**/directory?q=*")
+    assert page.locator("#found a.card").count() == 1
 
 
 @pytest.mark.parametrize("code", ["430524001001001999", "430524001001", "not-a-code"])
@@ -269,19 +295,27 @@ def test_whole_community_prints_one_sheet_per_building(server, browser):
     ctx.close()
 
 
-def test_a_moved_building_keeps_its_old_qr_code_working(server, phone):
-    page, base = phone, server["base"]
-    page.goto(base + f"/directory/buildings/{MOVING}")  # read once, so the page cache holds it
-    assert page.locator("h1").inner_text().startswith("金色家园8栋")
-    db = f"{server['dir']}/gridwork.sqlite"
-    moved = run("building", "move", MOVING, "--to", GRID, "--db", db)
-    assert moved.returncode == 0, moved.stderr
-    new = re.search(rf"{MOVING} → (\d{{18}})", moved.stdout)
-    assert new, moved.stdout
-    new = new[1]
-    assert new.startswith(GRID) and new != MOVING
+@pytest.fixture(scope="module")
+def moved(server, browser):
+    """金色家园8栋 goes from grid 2 to grid 1 with the CLI, after an anonymous reader put its page in the cache."""
+    base = server["base"]
+    ctx = browser.new_context(**HANDSET)
+    page = ctx.new_page()
+    page.goto(base + f"/directory/buildings/{MOVING}")
+    before = dict(h1=page.locator("h1").inner_text(), head=page.locator("#staff li").first.inner_text())
+    ctx.close()
+    result = run("building", "move", MOVING, "--to", GRID, "--db", f"{server['dir']}/gridwork.sqlite")
+    assert result.returncode == 0, result.stderr
+    new = re.search(rf"{MOVING} → (\d{{18}})", result.stdout)
+    assert new, result.stdout
     time.sleep(2.5)  # the public page cache holds a page for up to 2 s
+    return dict(before=before, new=new[1])
 
+
+def test_a_moved_building_keeps_its_old_qr_code_working(server, phone, moved):
+    page, base, new = phone, server["base"], moved["new"]
+    assert moved["before"]["h1"].startswith("金色家园8栋")
+    assert new.startswith(GRID) and new != MOVING
     page.goto(base + f"/directory/buildings/{MOVING}")
     assert page.locator("h1").inner_text() == "楼栋编码已变更"
     assert MOVING in page.locator(".notice").inner_text() and new in page.locator(".notice").inner_text()
@@ -293,23 +327,31 @@ def test_a_moved_building_keeps_its_old_qr_code_working(server, phone):
     assert new in page.locator(".code").inner_text()
     assert page.locator("main").get_by_role("link", name="江湾社区第1网格").get_attribute("href") == f"/directory/grids/{GRID}"
     assert [r.inner_text() for r in page.locator("#staff .role").all()] == ["楼栋长", "网格员", "网格长"]
-    # The old notice link leads to the new sheet; the search finds it under the new code only.
+    assert page.locator("#staff li").first.inner_text() == moved["before"]["head"]  # the building head went along
+    # The old notice link leads to the new sheet; the search finds it under the new code.
     page.goto(base + f"/directory/buildings/{MOVING}/notice")
     assert page.locator(".sheet-qr small").inner_text() == f"{base}/directory/buildings/{new}"
     page.goto(base + f"/directory?q={new}")
     assert page.locator("#found a.card").get_attribute("href") == f"/directory/buildings/{new}"
 
 
-def test_office_replaces_a_building_head_and_the_public_page_follows(server, browser):
+@pytest.mark.xfail(strict=True, reason="bug: NetStore.moveBuilding (NetStore.swift:146) renumbers the building but leaves "
+                                       "users.scope_code of its building head on the old code: they lose their residents, and "
+                                       "the next building moved into the old grid takes the old number and its residents show to them")
+def test_the_building_head_moves_with_the_building(server, moved, signed_in):
+    page = signed_in(f"bh{MOVING}")
+    page.goto(server["base"] + f"/net/{moved['new']}")
+    assert page.locator(".person").count() > 0
+
+
+def test_office_replaces_a_building_head_and_the_public_page_follows(server, browser, signed_in):
     base = server["base"]
     public = browser.new_context(**HANDSET).new_page()
     public.goto(base + f"/directory/buildings/{STAFF_BUILDING}")  # cached for the anonymous reader
     before = public.locator("#staff li").first.inner_text()
     assert "楼栋长" in before
 
-    ctx = browser.new_context(**HANDSET)
-    page = ctx.new_page()
-    login(page, base, OFFICE)
+    page = signed_in(OFFICE)
     page.goto(base + f"/directory/grids/{GRID}")
     page.locator("main").get_by_role("link", name="更新人员").click()
     page.wait_for_url(f"**/directory/grids/{GRID}/staff")
@@ -328,7 +370,6 @@ def test_office_replaces_a_building_head_and_the_public_page_follows(server, bro
     assert page.locator("ul.posts li.card", has_text="和平小区3栋 楼栋长").locator("[name=name]").input_value() == "周新民"
     fits_phone(page)
     page.screenshot(path=str(OUT / "68-directory-staff.png"), full_page=True)
-    ctx.close()
 
     # At once, not after the cache expires.
     public.reload()
@@ -338,6 +379,17 @@ def test_office_replaces_a_building_head_and_the_public_page_follows(server, bro
     public.goto(base + f"/directory/buildings/{STAFF_BUILDING}/notice")
     assert "周新民" in public.locator(".sheet-staff").inner_text()
     public.context.close()
+
+
+@pytest.mark.xfail(strict=True, reason="bug: directory-staff.mustache always renders the sex <select> at 女 (Post has no sex), "
+                                       "so pressing 更新 to change a phone silently makes a male worker female")
+def test_staff_form_shows_the_stored_sex(server, signed_in):
+    page = signed_in(OFFICE)
+    page.goto(server["base"] + f"/directory/grids/{GRID}/staff")
+    card = page.locator("ul.posts li.card", has_text="和平小区6栋 楼栋长")
+    card.locator("[name=sex]").select_option("male")
+    card.get_by_role("button", name="更新").click()
+    assert page.locator("ul.posts li.card", has_text="和平小区6栋 楼栋长").locator("[name=sex]").input_value() == "male"
 
 
 # MARK: errands
@@ -396,18 +448,18 @@ def test_resident_asks_for_an_errand_without_an_account(errand):
 def test_errand_form_first_finds_the_building(server, phone):
     page = phone
     page.goto(server["base"] + "/errands/new?kind=pension")
-    page.get_by_label("先找到所在楼栋(小区名或地址)").fill("和平小区4栋", timeout=2000)
+    assert page.get_by_label("先找到所在楼栋(小区名或地址)").count() == 1
+    page.get_by_label("先找到所在楼栋(小区名或地址)").fill("和平小区4栋")
     page.get_by_role("button", name="查找").click()
     page.locator("main a.card", has_text="和平小区4栋").click()
     assert page.locator("[name=building]").input_value() == ERRAND_BUILDING
     assert page.locator("[name=kind]").input_value() == "pension"
 
 
-def test_building_head_carries_the_errand_and_the_resident_rates_it(errand, server, browser):
+def test_building_head_carries_the_errand_and_the_resident_rates_it(errand, server, browser, signed_in):
     base, code = server["base"], errand["code"]
-    ctx = browser.new_context(**HANDSET)
-    page = ctx.new_page()
-    login(page, base, HEAD)
+    page = signed_in(HEAD)
+    page.goto(base + "/")
     page.locator(".bar nav").get_by_role("link", name="代办").click()
     page.wait_for_url("**/errands")
     row = page.locator("#errands a.card", has_text="李秀英")
@@ -441,17 +493,15 @@ def test_building_head_carries_the_errand_and_the_resident_rates_it(errand, serv
     for step in ["申请", "受理", "开始办理", "已交部门办理", "部门已办完,继续", "办结"]:
         assert step in timeline
     page.screenshot(path=str(OUT / "75-errand-finished.png"), full_page=True)
-    ctx.close()
+    # A building head may not read the figures.
+    assert page.goto(base + "/errands/figures").status in (403, 404)
 
     # A building head of another building does not see it at all.
-    ctx = browser.new_context(**HANDSET)
-    other = ctx.new_page()
-    login(other, base, NEIGHBOUR_HEAD)
+    other = signed_in(NEIGHBOUR_HEAD)
     assert other.goto(base + f"/errands/{errand_id}").status == 404
     assert other.goto(base + f"/errands/{errand_id}/photos/1").status == 404
     other.goto(base + "/errands")
     assert other.locator("#errands a.card", has_text="李秀英").count() == 0
-    ctx.close()
 
     # The resident follows it with code and phone, and rates it.
     ctx = browser.new_context(**HANDSET)
@@ -477,9 +527,7 @@ def test_building_head_carries_the_errand_and_the_resident_rates_it(errand, serv
     ctx.close()
 
     # The grid worker reads the figures: the building head has one errand done, rated 4.
-    ctx = browser.new_context(**HANDSET)
-    worker = ctx.new_page()
-    login(worker, base, WORKER)
+    worker = signed_in(WORKER)
     worker.goto(base + "/errands")
     worker.get_by_role("link", name="代办统计").click()
     worker.wait_for_url("**/errands/figures")
@@ -488,13 +536,16 @@ def test_building_head_carries_the_errand_and_the_resident_rates_it(errand, serv
     cells = line.locator("td").all_inner_texts()
     assert cells[1] == "1" and cells[2].startswith("1") and "4.0" in cells[3], cells
     worker.screenshot(path=str(OUT / "77-errand-figures.png"), full_page=True)
-    ctx.close()
-    # A building head may not read the figures.
-    ctx = browser.new_context(**HANDSET)
-    head = ctx.new_page()
-    login(head, base, HEAD)
-    assert head.goto(base + "/errands/figures").status in (403, 404)
-    ctx.close()
+
+
+@pytest.mark.xfail(strict=True, reason="bug: ErrandStore.swift:168 records an anonymous request's actor as 'resident', "
+                                       "ErrandController maps only 'requester' to 居民, so the timeline shows the English word")
+def test_errand_timeline_names_the_resident_in_chinese(errand, server, phone):
+    page = phone
+    page.goto(server["base"] + f"/errands/track?code={errand['code']}")
+    page.get_by_label("申请时留的手机号").fill(RESIDENT_PHONE)
+    page.get_by_role("button", name="查询").click()
+    assert page.locator("ol.timeline .by").first.inner_text() == "居民"
 
 
 def test_bad_errand_input_is_explained_in_chinese(server, phone):
@@ -522,11 +573,9 @@ def test_bad_errand_input_is_explained_in_chinese(server, phone):
 # MARK: volunteers and partner units
 
 
-def test_volunteer_registered_and_their_help_recorded(errand, server, browser):
+def test_volunteer_registered_and_their_help_recorded(errand, server, signed_in):
     base = server["base"]
-    ctx = browser.new_context(**HANDSET)
-    page = ctx.new_page()
-    login(page, base, WORKER)
+    page = signed_in(WORKER)
     page.goto(base + "/me")
     page.get_by_role("link", name="志愿者与共建单位").click()
     page.wait_for_url("**/helpers")
@@ -580,21 +629,15 @@ def test_volunteer_registered_and_their_help_recorded(errand, server, browser):
     page.screenshot(path=str(OUT / "82-volunteer.png"), full_page=True)
     page.goto(base + "/helpers")
     assert "共 2.5 小时 · 1 次" in page.locator("#volunteers a.card", has_text="陈志强").inner_text()
-    ctx.close()
 
     # A building head of the grid sees the volunteer; one of another grid does not.
-    ctx = browser.new_context(**HANDSET)
-    other = ctx.new_page()
-    login(other, base, f"bh{OTHER_GRID}001")
-    assert other.goto(base + href).status == 404
-    ctx.close()
+    assert "陈志强" in signed_in(HEAD).goto(base + "/helpers").text()
+    assert signed_in(f"bh{OTHER_GRID}001").goto(base + href).status == 404
 
 
-def test_office_registers_a_partner_unit_checking_its_credit_code(server, browser):
+def test_office_registers_a_partner_unit_checking_its_credit_code(server, signed_in):
     base = server["base"]
-    ctx = browser.new_context(**DESK)
-    page = ctx.new_page()
-    login(page, base, OFFICE)
+    page = signed_in(OFFICE, DESK)
     page.goto(base + "/helpers")
     good = credit_code("12430524MB1234567")
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
@@ -628,7 +671,6 @@ def test_office_registers_a_partner_unit_checking_its_credit_code(server, browse
     assert register_again.status == 200
     register(good)  # the same code twice is refused
     assert "已登记" in page.locator(".error").inner_text()
-    ctx.close()
 
 
 # MARK: training
@@ -639,11 +681,9 @@ def overdue_logins(page, base):
     return {a.get_attribute("href").rsplit("/", 1)[1]: a.inner_text() for a in page.locator("#overdue a.card").all()}
 
 
-def test_course_attendance_shrinks_the_overdue_list(server, browser):
+def test_course_attendance_shrinks_the_overdue_list(server, signed_in):
     base = server["base"]
-    ctx = browser.new_context(**HANDSET)
-    page = ctx.new_page()
-    login(page, base, OFFICE)
+    page = signed_in(OFFICE)
     before = overdue_logins(page, base)
     assert WORKER in before and HEAD in before and NEIGHBOUR_HEAD in before
     assert "/ 16 学时" in before[WORKER] and "/ 8 学时" in before[HEAD]
@@ -685,12 +725,9 @@ def test_course_attendance_shrinks_the_overdue_list(server, browser):
     assert set(after) == set(before) - {WORKER, HEAD}
     fits_phone(page)
     page.screenshot(path=str(OUT / "93-training-overdue-after.png"), full_page=True)
-    ctx.close()
 
     # The building head finds the course in their own record, from 我的.
-    ctx = browser.new_context(**HANDSET)
-    head = ctx.new_page()
-    login(head, base, HEAD)
+    head = signed_in(HEAD)
     head.goto(base + "/me")
     head.get_by_role("link", name="我的培训记录").click()
     head.wait_for_url(f"**/training/people/{HEAD}")
@@ -702,4 +739,3 @@ def test_course_attendance_shrinks_the_overdue_list(server, browser):
     # Not another's record, and not the overdue list.
     assert head.goto(base + f"/training/people/{NEIGHBOUR_HEAD}").status == 404
     assert head.goto(base + "/training/overdue").status in (403, 404)
-    ctx.close()
