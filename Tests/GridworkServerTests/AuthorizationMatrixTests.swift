@@ -373,6 +373,10 @@ import Testing
         case "GET /errands/figures": return [page("/errands/figures", allowed: officer)]
         case "GET /errands/{id}": return [page("/errands/\(o.errand)", allowed: handler, otherwise: 404, show: ("王奶奶", handler))]
         case "POST /errands/{id}/act": return post("/errands/\(o.errand)/act", "action=accept&version=999", expect: handler ? 409 : 404)
+        case "POST /errands/{id}/phone":
+            // The person doing the errand sees the whole phone (audited); nobody else does.
+            return [Case(.post, "/errands/\(o.errand)/phone", body: "", csrf: false, expect: 403),
+                    Case(.post, "/errands/\(o.errand)/phone", body: "", expect: session ? (handler ? 200 : 404) : 403, show: ("13807391234", handler))]
         case "GET /errands/{id}/photos/{photo}": return [page("/errands/\(o.errand)/photos/999999", allowed: false, otherwise: 404)]
         case "POST /errands/{id}/helpers":
             return post("/errands/\(o.errand)/helpers", "helper=v:\(o.volunteer)&hours=abc", expect: staffOnly(400, handler))

@@ -150,7 +150,7 @@ struct CaseController: Sendable {
         } else {
             building = ""
         }
-        let query = String((request.uri.queryParameters.get("q").map { String($0) } ?? "").prefix(40))
+        let query = searchText(request)
         let found = query.isEmpty ? [] : try await app.store.net.findBuildings(query).map {
             Option(value: $0.code.value, label: $0.address, selected: false)
         }

@@ -104,7 +104,7 @@ struct DirectoryController: Sendable {
     // MARK: public pages
 
     @Sendable func search(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let query = String((request.uri.queryParameters.get("q").map { String($0) } ?? "").trimmingCharacters(in: .whitespaces).prefix(40))
+        let query = searchText(request)
         let found = query.isEmpty ? [] : try await app.store.directory.search(query)
         let page = SearchPage(query: query, searched: !query.isEmpty,
                               found: found.map { Option(value: "/directory/buildings/\($0.code)", label: "\($0.name) · \($0.address)") },
@@ -230,7 +230,7 @@ struct DirectoryController: Sendable {
         }
     }
 
-    struct Post: Sendable { let role: String; let target: String; let label: String; let name: String; let phone: String }
+    struct Post: Sendable { let role: String; let target: String; let label: String; let name: String; let phone: String; let female: Bool }
     struct StaffPage: PageView {
         let title: String
         let code: String
@@ -251,13 +251,15 @@ struct DirectoryController: Sendable {
         var posts: [Post] = []
         for role in [StaffRole.gridWorker, .gridLeader] {
             let p = g.staff.first { $0.role == role }
-            posts.append(Post(role: role.rawValue, target: code.value, label: role.label, name: p?.name ?? "", phone: p?.workPhone ?? ""))
+            posts.append(Post(role: role.rawValue, target: code.value, label: role.label, name: p?.name ?? "", phone: p?.workPhone ?? "",
+                              female: (p?.sex ?? .female) == .female))
         }
         for b in g.buildings {
             let phone = try await app.store.directory.lookup(b.code)
-            var headPhone = ""
-            if case .building(let d) = phone { headPhone = d.staff.first { $0.role == .buildingHead }?.workPhone ?? "" }
-            posts.append(Post(role: StaffRole.buildingHead.rawValue, target: b.code.value, label: "\(b.name) 楼栋长", name: b.head ?? "", phone: headPhone))
+            var head: DirectoryPerson?
+            if case .building(let d) = phone { head = d.staff.first { $0.role == .buildingHead } }
+            posts.append(Post(role: StaffRole.buildingHead.rawValue, target: b.code.value, label: "\(b.name) 楼栋长", name: b.head ?? "",
+                              phone: head?.workPhone ?? "", female: (head?.sex ?? .female) == .female))
         }
         let page = StaffPage(title: "\(g.name) 人员公示", code: code.value, posts: posts, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "directory-staff", context: context)

@@ -23,6 +23,7 @@ struct ErrandController: Sendable {
         router.get("/errands/figures", use: figures)
         router.get("/errands/{id}", use: page)
         router.post("/errands/{id}/act", use: act)
+        router.post("/errands/{id}/phone", use: revealPhone)
         router.get("/errands/{id}/photos/{photo}", use: photo)
     }
 
@@ -106,7 +107,9 @@ struct ErrandController: Sendable {
         let staff: Bool
         let kinds: [Option]
         let documents: String?
-        let building: String
+        let kind: String
+        /// nil until the building is found: the page offers the search first.
+        let building: String?
         let buildingName: String?
         let query: String
         let found: [Option]
@@ -136,13 +139,14 @@ struct ErrandController: Sendable {
         if let code = try? RegionCode(building), code.level == .building, let d = try? await app.store.net.building(code) {
             buildingName = d.building.address
         } else { building = "" }
-        let query = String((q.get("q").map { String($0) } ?? "").prefix(40))
+        let query = searchText(request)
         let found = query.isEmpty ? [] : try await app.store.net.findBuildings(query).map { Option(value: $0.code.value, label: $0.address) }
         let csrf = context.session?.csrf ?? Form.anonymousToken(request)
         let f: (String) -> String = { String((form[$0] ?? "").prefix(1000)) }
         let page = NewPage(title: staff ? "登记代办(上门)" : "申请代办", csrf: csrf, staff: staff,
                            kinds: kinds.map { Option(value: $0.code, label: "\($0.name)(\($0.days)天内)", selected: $0.code == kindCode) },
-                           documents: kinds.first { $0.code == kindCode }.map { "需准备:\($0.documents)" }, building: building, buildingName: buildingName,
+                           documents: kinds.first { $0.code == kindCode }.map { "需准备:\($0.documents)" }, kind: kindCode,
+                           building: building.isEmpty ? nil : building, buildingName: buildingName,
                            query: query, found: found, searched: !query.isEmpty, key: form["key"] ?? UUID().uuidString,
                            name: f("name"), phone: f("phone"), room: f("room"), note: f("note"), error: error)
         var response = app.pages.response(status: status, page: page, template: "errand-new", context: context)
@@ -206,6 +210,9 @@ struct ErrandController: Sendable {
         let helpers: [String]
         let helperOptions: [Option]
         let mayAddHelper: Bool
+        /// The whole phone, after the handler asked to see it (audited); or whether they may ask.
+        let phone: String?
+        let mayReveal: Bool
         let notice: String?
         let error: String?
     }
@@ -216,7 +223,7 @@ struct ErrandController: Sendable {
     }
 
     func errandPage(_ id: Int64, actor: ErrandActor, request: Request, context: AppRequestContext, notice: String? = nil, error: String? = nil,
-                    status: HTTPResponse.Status = .ok) async throws -> Response {
+                    status: HTTPResponse.Status = .ok, phone revealed: String? = nil) async throws -> Response {
         let d = try await app.denyingOutOfScope(context, target: "errand:\(id)") { try await app.store.errands.detail(id, actor: actor) }
         var facts = [Option(value: "办事人", label: "\(d.row.personName)\(d.row.phoneMasked.map { " \($0)" } ?? "")"),
                      Option(value: "地址", label: "\(d.row.address)\(d.row.room)"),
@@ -234,7 +241,7 @@ struct ErrandController: Sendable {
         let page = ErrandPage(
             title: d.row.kindName, id: id, code: d.row.code, state: d.row.state.label, facts: facts, documents: d.documents,
             note: d.note.isEmpty ? nil : d.note,
-            steps: d.steps.map { Step(at: WorkCalendar.localText($0.at), label: Self.stepLabel($0.action), who: $0.actor == "requester" ? "居民" : $0.actor, note: $0.note) },
+            steps: d.steps.map { Step(at: WorkCalendar.localText($0.at), label: Self.stepLabel($0.action), who: $0.actor, note: $0.note) },
             photos: trackPhone == nil ? d.photos.map { "/errands/\(id)/photos/\($0)" } : [],
             actions: d.actions.map { name in
                 ActionForm(name: name, label: Self.stepLabel(name), reason: name == "decline", office: name == "wait", note: name == "finish",
@@ -242,10 +249,23 @@ struct ErrandController: Sendable {
             },
             hasActions: !d.actions.isEmpty, version: d.row.version, trackPhone: trackPhone, csrf: context.session?.csrf ?? Form.anonymousToken(request),
             action: trackPhone == nil ? "/errands/\(id)/act" : "/errands/track/act",
-            helpers: helpers, helperOptions: options, mayAddHelper: !options.isEmpty, notice: notice, error: error)
+            helpers: helpers, helperOptions: options, mayAddHelper: !options.isEmpty, phone: revealed,
+            mayReveal: revealed == nil && handler && d.row.phoneMasked != nil && {
+                if case .viewer(let v) = actor { return Policy.mayUnmask(.phone, viewer: v) } else { return false }
+            }(), notice: notice, error: error)
         var response = app.pages.response(status: status, page: page, template: "errand", context: context)
         if context.session == nil { Form.setAnonymousToken(page.csrf, on: &response, request: request) }
         return response
+    }
+
+    @Sendable func revealPhone(_ request: Request, context: AppRequestContext) async throws -> Response {
+        _ = try await Form.read(request, context: context, store: app.store)
+        let viewer = try context.requireAdmin { _ in true }
+        let id = try context.positiveID()
+        let phone = try await app.denyingOutOfScope(context, target: "errand:\(id)") {
+            try await app.store.errands.revealPhone(id, viewer: viewer, address: context.address)
+        }
+        return try await errandPage(id, actor: .viewer(viewer), request: request, context: context, phone: phone)
     }
 
     static func stepLabel(_ action: String) -> String {

@@ -135,3 +135,10 @@ func exportPath(_ format: ExportFormat) throws -> String {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     return directory.appendingPathComponent(UUID().uuidString + "." + format.rawValue).path
 }
+
+/// The `q` of a search form sent with GET: browsers send a space as "+", and nobody searches for a plus.
+/// Trimmed and at most 40 characters.
+func searchText(_ request: Request, _ name: String = "q") -> String {
+    let raw = request.uri.queryParameters.get(name).map { String($0) } ?? ""
+    return String(raw.replacingOccurrences(of: "+", with: " ").trimmingCharacters(in: .whitespaces).prefix(40))
+}

@@ -7,6 +7,8 @@ public struct DirectoryPerson: Sendable, Equatable {
     public let role: StaffRole
     public let name: String
     public let workPhone: String
+    /// For the offices' form only; public pages do not show it.
+    public let sex: Sex
 }
 
 /// An office of the net (community, township) with its public address and phone.
@@ -24,7 +26,7 @@ public struct DirectoryBuilding: Sendable, Equatable {
     public let address: String
     public let gridName: String
     public let staff: [DirectoryPerson]
-    /// The grid's buildings, as a range: "1–13号楼(共13栋)".
+    /// The grid's buildings, as a range: "1–13号楼,共13栋".
     public let range: String
     public let community: DirectoryOffice
     public let township: DirectoryOffice
@@ -68,7 +70,7 @@ public struct DirectoryStore: Sendable {
         guard let r = try await db.raw("""
             SELECT b.id, b.name, b.address, g.id AS grid_id, g.name AS grid_name, c.code AS c_code, c.name AS c_name, c.address AS c_address,
                 c.office_phone AS c_phone, t.code AS t_code, t.name AS t_name, t.address AS t_address, t.office_phone AS t_phone,
-                s.name AS head_name, s.work_phone AS head_phone,
+                s.name AS head_name, s.work_phone AS head_phone, s.sex AS head_sex,
                 (SELECT MIN(number) FROM buildings WHERE grid_id = g.id) AS first_number, (SELECT MAX(number) FROM buildings WHERE grid_id = g.id) AS last_number,
                 (SELECT COUNT(*) FROM buildings WHERE grid_id = g.id) AS building_count
             FROM buildings b JOIN regions g ON g.id = b.grid_id JOIN regions c ON c.id = g.parent_id JOIN regions t ON t.id = c.parent_id
@@ -77,14 +79,15 @@ public struct DirectoryStore: Sendable {
             """).first() else { return nil }
         var staff: [DirectoryPerson] = []
         if let name = try r.decode(column: "head_name", as: String?.self) {
-            staff.append(DirectoryPerson(role: .buildingHead, name: name, workPhone: try r.decode(column: "head_phone", as: String.self)))
+            staff.append(DirectoryPerson(role: .buildingHead, name: name, workPhone: try r.decode(column: "head_phone", as: String.self),
+                                         sex: Sex(rawValue: try r.decode(column: "head_sex", as: String.self)) ?? .female))
         }
         staff += try await gridStaff(gridID: try r.decode(column: "grid_id", as: Int64.self))
         let first = try r.decode(column: "first_number", as: Int.self), last = try r.decode(column: "last_number", as: Int.self)
         return DirectoryBuilding(
             code: code, name: try r.decode(column: "name", as: String.self), address: try r.decode(column: "address", as: String.self),
             gridName: try r.decode(column: "grid_name", as: String.self), staff: staff,
-            range: "\(first)–\(last)号楼(共\(try r.decode(column: "building_count", as: Int.self))栋)",
+            range: "\(first)–\(last)号楼,共\(try r.decode(column: "building_count", as: Int.self))栋",
             community: try Self.office(r, "c"), township: try Self.office(r, "t"), duties: try await duties())
     }
 
@@ -95,10 +98,11 @@ public struct DirectoryStore: Sendable {
 
     func gridStaff(gridID: Int64) async throws -> [DirectoryPerson] {
         try await database.reader.raw("""
-            SELECT role, name, work_phone FROM staff WHERE grid_id = \(bind: gridID) ORDER BY CASE role WHEN 'grid_worker' THEN 0 ELSE 1 END
+            SELECT role, name, work_phone, sex FROM staff WHERE grid_id = \(bind: gridID) ORDER BY CASE role WHEN 'grid_worker' THEN 0 ELSE 1 END
             """).all().map { r in
             DirectoryPerson(role: StaffRole(rawValue: try r.decode(column: "role", as: String.self)) ?? .gridWorker,
-                            name: try r.decode(column: "name", as: String.self), workPhone: try r.decode(column: "work_phone", as: String.self))
+                            name: try r.decode(column: "name", as: String.self), workPhone: try r.decode(column: "work_phone", as: String.self),
+                            sex: Sex(rawValue: try r.decode(column: "sex", as: String.self)) ?? .female)
         }
     }
 

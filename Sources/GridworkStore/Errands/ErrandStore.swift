@@ -249,10 +249,16 @@ public struct ErrandStore: Sendable {
         let roles = roles(actor, row: row, requester: try r.decode(column: "requester_login", as: String?.self),
                           phoneIndex: try r.decode(column: "phone_index", as: String?.self))
         guard !roles.isEmpty else { throw StoreError.notFound(what: Self.notFound, key: String(id)) }
-        let steps = try await database.reader.raw("SELECT at, action, to_state, actor, note FROM errand_steps WHERE errand_id = \(bind: id) ORDER BY id").all().map { s in
-            ErrandStepRow(at: try s.decode(column: "at", as: Int64.self), action: try s.decode(column: "action", as: String.self),
-                          state: ErrandState(rawValue: try s.decode(column: "to_state", as: String.self)) ?? .requested,
-                          actor: try s.decode(column: "actor", as: String.self), note: try s.decode(column: "note", as: String.self))
+        // Staff by role and name (public work data), residents as 居民 — never a login.
+        let steps = try await database.reader.raw("""
+            SELECT s.at, s.action, s.to_state, s.actor, s.note, u.name, u.role FROM errand_steps s LEFT JOIN users u ON u.login = s.actor
+            WHERE s.errand_id = \(bind: id) ORDER BY s.id
+            """).all().map { s in
+            let role = try s.decode(column: "role", as: String?.self).flatMap(Role.init(rawValue:))
+            let who = role == nil || role == .resident ? "居民" : "\(role!.label) \(try s.decode(column: "name", as: String?.self) ?? "")"
+            return ErrandStepRow(at: try s.decode(column: "at", as: Int64.self), action: try s.decode(column: "action", as: String.self),
+                                 state: ErrandState(rawValue: try s.decode(column: "to_state", as: String.self)) ?? .requested,
+                                 actor: who, note: try s.decode(column: "note", as: String.self))
         }
         let photos = try await database.reader.raw("SELECT id FROM errand_photos WHERE errand_id = \(bind: id) ORDER BY id").all()
             .map { try $0.decode(column: "id", as: Int64.self) }
@@ -262,6 +268,16 @@ public struct ErrandStore: Sendable {
         return ErrandDetail(row: row, documents: try r.decode(column: "documents", as: String.self), note: try r.decode(column: "note", as: String.self),
                             office: try r.decode(column: "office", as: String?.self), ratingComment: try r.decode(column: "rating_comment", as: String?.self),
                             doneBy: try r.decode(column: "done_by", as: String?.self), steps: steps, photos: photos, roles: roles, actions: actions)
+    }
+
+    /// The whole phone number left with an errand, for the person doing it to call (audited, like any unmask).
+    public func revealPhone(_ id: Int64, viewer: Viewer, address: String) async throws -> String? {
+        let d = try await detail(id, actor: .viewer(viewer))
+        guard d.roles.contains(.handler), Policy.mayUnmask(.phone, viewer: viewer) else { throw StoreError.notFound(what: Self.notFound, key: String(id)) }
+        guard let sealed = try await database.reader.raw("SELECT phone_sealed FROM errands WHERE id = \(bind: id)").first()?
+            .decode(column: "phone_sealed", as: String?.self) else { return nil }
+        try await Store(database: database, sealer: sealer).audit(actor: Actor(viewer, address: address), action: "unmask.phone", target: "errand:\(id)")
+        return try sealer.open(sealed)
     }
 
     /// An errand by its code and the phone left with it; "not found" unless both match.

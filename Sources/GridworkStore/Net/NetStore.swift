@@ -87,7 +87,8 @@ public struct NetStore: Sendable {
 
     /// Buildings whose name or address contains `text` (public data: for a resident finding their building).
     public func findBuildings(_ text: String, limit: Int = 20) async throws -> [(code: RegionCode, name: String, address: String)] {
-        let needle = text.trimmingCharacters(in: .whitespaces)
+        // Chinese addresses have no spaces: "和平小区 4栋" means "和平小区4栋".
+        let needle = text.filter { !$0.isWhitespace }
         guard !needle.isEmpty, needle.count <= 40 else { return [] }
         let pattern = "%" + RegistryStore.likeEscaped(needle) + "%"
         return try await database.reader.raw("""
@@ -162,6 +163,13 @@ public struct NetStore: Sendable {
             try await db.update("buildings").set("grid_id", to: targetID).set("number", to: next)
                 .where("id", .equal, id).run()
             let moved = gridCode.child(next)
+            // Accounts bound to the building (its head, its residents) and work addressed to it follow it.
+            try await db.raw("UPDATE users SET scope_code = \(bind: moved.value) WHERE scope_code = \(bind: code.value)").run()
+            for (table, column) in [("campaign_buildings", "assignee"), ("errands", "assignee"), ("inbox", "recipient")] {
+                try await db.raw("""
+                    UPDATE \(unsafeRaw: table) SET \(unsafeRaw: column) = \(bind: "role:building_head@\(moved)") WHERE \(unsafeRaw: column) = \(bind: "role:building_head@\(code)")
+                    """).run()
+            }
             // Stairwell notices carry the old code in their QR code: remember where it went (and where earlier codes went).
             try await db.raw("UPDATE building_moves SET new_code = \(bind: moved.value) WHERE new_code = \(bind: code.value)").run()
             try await db.raw("DELETE FROM building_moves WHERE old_code = \(bind: code.value) OR old_code = \(bind: moved.value)").run()
