@@ -31,7 +31,7 @@ import Testing
                 """).first()!.decode(column: "n", as: Int.self)
             let all = try await client.get("/directory/communities/430524001001/notices")
             #expect(all.text.components(separatedBy: "<article class=\"notice-sheet\">").count - 1 == buildings)
-            // moved (by the command line, behind the server's back — a page read before would stand for up to 2 s):
+            // moved (by the command line, behind the server's back — a page read before would stand for up to a second):
             // the old code explains and points on, its notice redirects
             let moved = try await store.net.moveBuilding(try RegionCode("430524001001001003"), to: try RegionCode("430524001001002"), actor: .commandLine)
             let old = try await client.get("/directory/buildings/430524001001001003")

@@ -116,7 +116,11 @@ struct DirectoryController: Sendable {
     @Sendable func building(_ request: Request, context: AppRequestContext) async throws -> Response {
         let text = context.parameters.get("code") ?? ""
         let anonymous = context.session == nil
-        if anonymous, let cached = await app.directory.get("b:" + text) { return app.pages.htmlResponse(cached) }
+        if anonymous {
+            let directory = app.store.directory
+            await app.directory.revalidate { try await directory.version() }
+            if let cached = await app.directory.get("b:" + text) { return app.pages.htmlResponse(cached) }
+        }
         guard let code = try? RegionCode(text), code.level == .building else {
             return try await notFound(text, context: context)
         }

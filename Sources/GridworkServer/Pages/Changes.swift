@@ -41,15 +41,30 @@ struct ChangeListener: Service {
     }
 }
 
-/// Rendered public pages kept for a moment: the directory is read far more than it changes. A change made in
-/// this process (or, on PostgreSQL, in any) empties it at once; `ttl` bounds what a change made behind the
-/// server's back (another process on SQLite, the command line) can leave standing.
+/// Rendered public pages, kept until what they show changes. Every change to the directory writes a new
+/// version (in its own transaction, whichever process makes it — the server, another server, the command line);
+/// the cache compares it at most once a `recheck` and empties itself when it moved. A change made in this process
+/// (or announced by NOTIFY on PostgreSQL) empties it at once. `ttl` bounds an entry's life whatever happens.
 actor PageCache {
     private var entries: [String: (body: String, at: ContinuousClock.Instant)] = [:]
+    private var version: String?
+    private var checked = ContinuousClock.Instant.now - .seconds(3600)
     let ttl: Duration
+    let recheck: Duration
     let capacity: Int
 
-    init(ttl: Duration = .seconds(2), capacity: Int = 5_000) { self.ttl = ttl; self.capacity = capacity }
+    init(ttl: Duration = .seconds(600), recheck: Duration = .seconds(1), capacity: Int = 5_000) {
+        self.ttl = ttl; self.recheck = recheck; self.capacity = capacity
+    }
+
+    /// Compares the stored version with `current` when the last look is older than `recheck`.
+    func revalidate(_ current: @Sendable () async throws -> String) async {
+        let now = ContinuousClock.now
+        guard now - checked >= recheck else { return }
+        checked = now
+        guard let latest = try? await current() else { return }
+        if latest != version { entries.removeAll(keepingCapacity: true); version = latest }
+    }
 
     func get(_ key: String) -> String? {
         guard let e = entries[key], ContinuousClock.now - e.at < ttl else { return nil }

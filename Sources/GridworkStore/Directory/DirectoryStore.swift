@@ -55,6 +55,19 @@ public enum DirectoryLookup: Sendable, Equatable {
 public struct DirectoryStore: Sendable {
     let database: Database
 
+    /// Changes whenever anything the public directory shows changes (a post, the duty list, a building's code):
+    /// a cache of public pages compares it to know they still stand, whichever process made the change.
+    public func version() async throws -> String {
+        try await database.reader.raw("SELECT value FROM meta WHERE key = 'directory_version'").first()?.decode(column: "value", as: String.self) ?? ""
+    }
+
+    static func touch(_ db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO meta (key, value) VALUES ('directory_version', \(bind: UUID().uuidString))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """).run()
+    }
+
     public func lookup(_ code: RegionCode) async throws -> DirectoryLookup {
         guard code.level == .building else { throw StoreError.notFound(what: "楼栋 (building)", key: code.value) }
         if let b = try await building(code) { return .building(b) }
@@ -165,6 +178,7 @@ public struct DirectoryStore: Sendable {
             for (i, text) in clean.enumerated() {
                 try await db.raw("INSERT INTO duty_items (position, text) VALUES (\(bind: i + 1), \(bind: text))").run()
             }
+            try await Self.touch(db)
             try await AuditLog.append(db, kind: kind, actor: Actor(viewer, address: address), action: "directory.duties", target: "county",
                                       detail: "\(clean.count) items")
             if kind == .postgres { try await db.raw("SELECT pg_notify('directory', 'duties')").run() }
@@ -204,6 +218,7 @@ public struct DirectoryStore: Sendable {
                     INSERT INTO staff (role, name, sex, work_phone, grid_id) VALUES (\(bind: role.rawValue), \(bind: name), \(bind: sex.rawValue), \(bind: phone), \(bind: grid))
                     """).run()
             }
+            try await Self.touch(db)
             try await AuditLog.append(db, kind: kind, actor: Actor(viewer, address: address), action: "directory.staff", target: "\(role.rawValue):\(code)",
                                       detail: name)
             if kind == .postgres { try await db.raw("SELECT pg_notify('directory', \(bind: code.value))").run() }

@@ -170,6 +170,7 @@ public struct NetStore: Sendable {
                     UPDATE \(unsafeRaw: table) SET \(unsafeRaw: column) = \(bind: "role:building_head@\(moved)") WHERE \(unsafeRaw: column) = \(bind: "role:building_head@\(code)")
                     """).run()
             }
+            try await DirectoryStore.touch(db)
             // Stairwell notices carry the old code in their QR code: remember where it went (and where earlier codes went).
             try await db.raw("UPDATE building_moves SET new_code = \(bind: moved.value) WHERE new_code = \(bind: code.value)").run()
             try await db.raw("DELETE FROM building_moves WHERE old_code = \(bind: code.value) OR old_code = \(bind: moved.value)").run()
