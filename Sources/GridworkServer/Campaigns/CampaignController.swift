@@ -301,7 +301,7 @@ struct CampaignController: Sendable {
         var notice = notice
         if let n = notice, n.hasPrefix("launched:") {
             let parts = n.split(separator: ":")
-            notice = "已发布:\(grouped(total.total)) 户分派到 \(grouped(try await store.buildingCount(id))) 栋楼,已通知 \(parts[2]) 人(用时 \(parts[1])ms)"
+            notice = "已发布:\(grouped(total.total)) 户分派到 \(grouped(try await store.buildingCount(id))) 栋楼,已通知 \(grouped(Int(parts[2]) ?? 0)) 人(用时 \(parts[1])ms)"
         }
         let assignedHere = c.state != .draft && total.total > 0 && viewer.role != .departmentOfficer
         let page = CampaignPage(

@@ -203,19 +203,25 @@ public final class Database: Sendable {
     }
 }
 
-/// Spreads plain reads over several SQLite connections.
+/// Spreads plain reads over several SQLite connections, one query at a time on each: SQLite keeps a
+/// connection's read snapshot while any of its statements runs, so two queries overlapping on one
+/// connection could read from before a commit the caller has already seen (a session just created, say).
 private final class RoundRobin: SQLDatabase, @unchecked Sendable {
-    // Only `next` is mutated, under `lock`; the connections are Sendable.
+    // Only `next` is mutated, under `lock`; the connections and their locks are Sendable.
     private let databases: [any SQLDatabase]
+    private let turns: [AsyncLock]
     private let lock = NSLock()
     private var next = 0
 
-    init(_ databases: [any SQLDatabase]) { self.databases = databases }
+    init(_ databases: [any SQLDatabase]) {
+        self.databases = databases
+        turns = databases.map { _ in AsyncLock() }
+    }
 
-    private func pick() -> any SQLDatabase {
+    private func pick() -> Int {
         lock.lock(); defer { lock.unlock() }
         next = (next + 1) % databases.count
-        return databases[next]
+        return next
     }
 
     var logger: Logger { databases[0].logger }
@@ -225,11 +231,12 @@ private final class RoundRobin: SQLDatabase, @unchecked Sendable {
     var queryLogLevel: Logger.Level? { nil }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
-        pick().execute(sql: query, onRow)
+        eventLoop.makeFutureWithTask { try await self.execute(sql: query, onRow) }
     }
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
-        try await pick().execute(sql: query, onRow)
+        let i = pick()
+        try await turns[i].withLock { try await self.databases[i].execute(sql: query, onRow) }
     }
 }
 
