@@ -122,10 +122,6 @@ public struct CampaignStore: Sendable {
         viewer.scope.isWithin(c.region) ? viewer.scope : c.region
     }
 
-    /// The inbox addresses that reach this viewer.
-    static func addresses(_ viewer: Viewer) -> [String] {
-        [Assignee.person(viewer.login).description, "role:\(viewer.role.rawValue)@\(viewer.scope)"]
-    }
 
     // MARK: building
 
@@ -577,7 +573,7 @@ public struct CampaignStore: Sendable {
         let c = try await summary(id, viewer: viewer)
         guard c.state != .draft else { return [] }
         // Through the buildings first (a few of 2,222 rows), so a building head's 30 doors never mean reading 67,000.
-        var mine: SQLQueryString = "cb2.assignee = \(bind: Self.addresses(viewer)[0]) OR cb2.assignee = \(bind: Self.addresses(viewer)[1])"
+        var mine: SQLQueryString = "cb2.assignee = \(bind: viewer.inboxAddresses[0]) OR cb2.assignee = \(bind: viewer.inboxAddresses[1])"
         if Policy.netOfficers.contains(viewer.role) {
             mine = "\(mine) OR (g2.code >= \(bind: viewer.scope.value) AND g2.code < \(bind: viewer.scope.value + ":"))"
         }
@@ -700,7 +696,7 @@ public struct CampaignStore: Sendable {
         let building = try RegionCode(r.decode(column: "code", as: String.self)).child(try r.decode(column: "number", as: Int.self))
         let assignee = try r.decode(column: "assignee", as: String.self)
         guard viewer.role != .departmentOfficer, viewer.role != .resident, viewer.role != .apiToken,
-              viewer.covers(building) || Self.addresses(viewer).contains(assignee) else {
+              viewer.covers(building) || viewer.inboxAddresses.contains(assignee) else {
             throw StoreError.notFound(what: "走访 (visit)", key: String(id))
         }
         let campaignID = try r.decode(column: "campaign_id", as: Int64.self)
@@ -811,7 +807,7 @@ public struct CampaignStore: Sendable {
             SELECT cb.assignee FROM campaign_buildings cb JOIN campaign_visits v ON v.campaign_id = cb.campaign_id AND v.building_id = cb.building_id
             WHERE v.id = \(bind: id)
             """).first()?.decode(column: "assignee", as: String.self)
-        return assignee.map(Self.addresses(viewer).contains) == true ? v : nil
+        return assignee.map(viewer.inboxAddresses.contains) == true ? v : nil
     }
 
     /// Turns a finding into a matter of the closed loop, in one step; doing it twice gives the same matter.

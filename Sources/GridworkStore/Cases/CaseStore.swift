@@ -724,7 +724,7 @@ public struct CaseStore: Sendable {
 
     /// Everything addressed to this person: to them, to their role at their place, to their department.
     public func notices(_ viewer: Viewer, limit: Int = 50) async throws -> [Notice] {
-        var who = [Assignee.person(viewer.login).description, "role:\(viewer.role.rawValue)@\(viewer.scope)"]
+        var who = viewer.inboxAddresses
         if let d = viewer.department { who.append(Assignee.department(d).description) }
         // One index walk per address, newest first, then merged: an IN over addresses would sort every notice a busy grid ever had.
         var all: [Notice] = []
@@ -739,6 +739,12 @@ public struct CaseStore: Sendable {
         }
         return Array(all.sorted { $0.id > $1.id }.prefix(limit))
     }
+}
+
+extension Viewer {
+    /// The addresses that reach this person — `user:LOGIN` and `role:ROLE@SCOPE` — for notices and for work
+    /// assigned to a post (a building's head, a grid's worker) rather than to whoever holds it.
+    var inboxAddresses: [String] { [Assignee.person(login).description, "role:\(role.rawValue)@\(scope)"] }
 }
 
 /// Seconds since 1970, UTC: the unit of every instant of the loop.

@@ -211,13 +211,11 @@ public struct ErrandStore: Sendable {
             """).all().map(Self.row)
     }
 
-    static func addresses(_ v: Viewer) -> [String] { [Assignee.person(v.login).description, "role:\(v.role.rawValue)@\(v.scope)"] }
-
     /// What is on this person's list: errands assigned to them, and for the grid worker and up every errand in their scope; open first.
     public func list(_ viewer: Viewer) async throws -> [ErrandRow] {
         if viewer.role == .resident { return try await rows("e.requester_login = \(bind: viewer.login)") }
         guard viewer.role.isNetStaff, viewer.role != .apiToken else { return [] }
-        let a = Self.addresses(viewer)
+        let a = viewer.inboxAddresses
         var condition: SQLQueryString = "e.assignee = \(bind: a[0]) OR e.assignee = \(bind: a[1])"
         if Policy.netOfficers.contains(viewer.role) {
             condition = "\(condition) OR (g.code >= \(bind: viewer.scope.value) AND g.code < \(bind: viewer.scope.value + ":"))"
@@ -231,7 +229,7 @@ public struct ErrandStore: Sendable {
         switch actor {
         case .viewer(let v):
             if v.role != .apiToken, v.role != .resident, v.role.isNetStaff,
-               Self.addresses(v).contains(row.assignee) || (Policy.netOfficers.contains(v.role) && v.covers(row.building)) { out.append(.handler) }
+               v.inboxAddresses.contains(row.assignee) || (Policy.netOfficers.contains(v.role) && v.covers(row.building)) { out.append(.handler) }
             if let requester, requester == v.login { out.append(.requester) }
         case .requester(let code, let phone):
             if code == row.code, phoneIndex == sealer.blindIndex(phone.value) { out.append(.requester) }
