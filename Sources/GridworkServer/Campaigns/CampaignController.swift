@@ -360,22 +360,32 @@ struct CampaignController: Sendable {
 
     // MARK: managing
 
+    /// One step of an office on its campaign: the store call (out of scope is audited), live dashboards told; a
+    /// refusal — bad input, or a step the campaign's state does not allow — comes back on its page with the reason.
+    private func manage(_ id: Int64, request: Request, context: AppRequestContext,
+                        _ step: () async throws -> Response) async throws -> Response {
+        do {
+            let response = try await app.denyingOutOfScope(context, target: "campaign:\(id)", step)
+            await app.feed.publish(id)
+            return response
+        } catch StoreError.invalid(let field, let reason) {
+            return try await campaignPage(id, request: request, context: context, error: "\(field):\(reason)", status: .badRequest)
+        } catch StoreError.conflict(let reason) {
+            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
+        }
+    }
+
     @Sendable func launch(_ request: Request, context: AppRequestContext) async throws -> Response {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try Self.staff(context)
         let id = try context.positiveID()
-        do {
+        return try await manage(id, request: request, context: context) {
             let started = ContinuousClock.now
-            let made = try await app.denyingOutOfScope(context, target: "campaign:\(id)") {
-                try await app.store.campaigns.launch(id, viewer: viewer, address: context.address)
-            }
-            await app.feed.publish(id)
+            let made = try await app.store.campaigns.launch(id, viewer: viewer, address: context.address)
             let took = ContinuousClock.now - started
             let ms = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
             // Post/redirect/get: a reload of the page does not post the launch again.
             return redirect(to: "/campaigns/\(id)?launched=\(ms)&notified=\(made.notified)")
-        } catch StoreError.conflict(let reason) {
-            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
     }
 
@@ -383,12 +393,9 @@ struct CampaignController: Sendable {
         _ = try await Form.read(request, context: context, store: app.store)
         let viewer = try Self.staff(context)
         let id = try context.positiveID()
-        do {
-            try await app.denyingOutOfScope(context, target: "campaign:\(id)") { try await app.store.campaigns.close(id, viewer: viewer, address: context.address) }
-            await app.feed.publish(id)
+        return try await manage(id, request: request, context: context) {
+            try await app.store.campaigns.close(id, viewer: viewer, address: context.address)
             return redirect(to: "/campaigns/\(id)?closed=1")
-        } catch StoreError.conflict(let reason) {
-            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
     }
 
@@ -403,16 +410,9 @@ struct CampaignController: Sendable {
             return try await campaignPage(id, request: request, context: context, error: "住户编号 (households):请填写住户编号,用逗号分开 (household numbers, comma-separated)",
                                           status: .badRequest)
         }
-        do {
-            let added = try await app.denyingOutOfScope(context, target: "campaign:\(id)") {
-                try await app.store.campaigns.addHouseholds(ids, to: id, viewer: viewer, address: context.address)
-            }
-            await app.feed.publish(id)
+        return try await manage(id, request: request, context: context) {
+            let added = try await app.store.campaigns.addHouseholds(ids, to: id, viewer: viewer, address: context.address)
             return try await campaignPage(id, request: request, context: context, notice: "已增加 \(added) 户")
-        } catch StoreError.invalid(let field, let reason) {
-            return try await campaignPage(id, request: request, context: context, error: "\(field):\(reason)", status: .badRequest)
-        } catch StoreError.conflict(let reason) {
-            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
     }
 
@@ -424,16 +424,9 @@ struct CampaignController: Sendable {
             return try await campaignPage(id, request: request, context: context, error: "住户编号 (household):请填写正确的住户编号 (a household number)",
                                           status: .badRequest)
         }
-        do {
-            try await app.denyingOutOfScope(context, target: "campaign:\(id)") {
-                try await app.store.campaigns.place(entry: entry, household: household, campaign: id, viewer: viewer, address: context.address)
-            }
-            await app.feed.publish(id)
+        return try await manage(id, request: request, context: context) {
+            try await app.store.campaigns.place(entry: entry, household: household, campaign: id, viewer: viewer, address: context.address)
             return try await campaignPage(id, request: request, context: context, notice: "已安排到住户 \(household)")
-        } catch StoreError.invalid(let field, let reason) {
-            return try await campaignPage(id, request: request, context: context, error: "\(field):\(reason)", status: .badRequest)
-        } catch StoreError.conflict(let reason) {
-            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
     }
 
@@ -446,15 +439,9 @@ struct CampaignController: Sendable {
                                           status: .badRequest)
         }
         let login = (form["login"] ?? "").trimmingCharacters(in: .whitespaces)
-        do {
-            try await app.denyingOutOfScope(context, target: "campaign:\(id)") {
-                try await app.store.campaigns.reassign(building: building, to: login, campaign: id, viewer: viewer, address: context.address)
-            }
+        return try await manage(id, request: request, context: context) {
+            try await app.store.campaigns.reassign(building: building, to: login, campaign: id, viewer: viewer, address: context.address)
             return try await campaignPage(id, request: request, context: context, notice: "楼栋\(building)的走访已转给 \(login)")
-        } catch StoreError.invalid(let field, let reason) {
-            return try await campaignPage(id, request: request, context: context, error: "\(field):\(reason)", status: .badRequest)
-        } catch StoreError.conflict(let reason) {
-            return try await campaignPage(id, request: request, context: context, error: reason, status: .conflict)
         }
     }
 
