@@ -21,6 +21,8 @@ import Testing
             let sql = try await client.get("/directory?q=%27%20OR%201%3D1%20--")
             #expect(sql.status == .ok && sql.text.contains("没有找到"))
             // a real building: staff and duties, no resident's data
+            let grid = try await client.get("/directory/grids/430524001001001")
+            #expect(grid.status == .ok && grid.text.contains("· 楼栋长 ") && !grid.text.contains("DirectoryPerson"))
             let page = try await client.get("/directory/buildings/430524001001001001")
             #expect(page.status == .ok && page.text.contains("楼栋长") && page.text.contains("网格职责") && !page.text.contains("****"))
             let notice = try await client.get("/directory/buildings/430524001001001001/notice")

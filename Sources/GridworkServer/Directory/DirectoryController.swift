@@ -156,7 +156,7 @@ struct DirectoryController: Sendable {
         let g = try await app.store.directory.grid(code)
         let viewer = context.session == nil ? nil : context.viewer
         let page = GridPage(title: g.name, code: g.code.value, staff: Self.people(g.staff), community: Self.office(g.community), duties: g.duties,
-                            buildings: g.buildings.map { Option(value: "/directory/buildings/\($0.code)", label: "\($0.name)\($0.head.map { " · 楼栋长 \($0)" } ?? "")") },
+                            buildings: g.buildings.map { Option(value: "/directory/buildings/\($0.code)", label: "\($0.name)\($0.head.map { " · 楼栋长 \($0.name)" } ?? "")") },
                             noticesHref: "/directory/communities/\(code.parent!)/notices",
                             editHref: viewer.map { Self.editsStaff($0, code) } == true ? "/directory/grids/\(code)/staff" : nil)
         return app.pages.response(page: page, template: "directory-grid", context: context)
@@ -259,11 +259,8 @@ struct DirectoryController: Sendable {
                               female: (p?.sex ?? .female) == .female))
         }
         for b in g.buildings {
-            let phone = try await app.store.directory.lookup(b.code)
-            var head: DirectoryPerson?
-            if case .building(let d) = phone { head = d.staff.first { $0.role == .buildingHead } }
-            posts.append(Post(role: StaffRole.buildingHead.rawValue, target: b.code.value, label: "\(b.name) 楼栋长", name: b.head ?? "",
-                              phone: head?.workPhone ?? "", female: (head?.sex ?? .female) == .female))
+            posts.append(Post(role: StaffRole.buildingHead.rawValue, target: b.code.value, label: "\(b.name) 楼栋长", name: b.head?.name ?? "",
+                              phone: b.head?.workPhone ?? "", female: (b.head?.sex ?? .female) == .female))
         }
         let page = StaffPage(title: "\(g.name) 人员公示", code: code.value, posts: posts, notice: notice, error: error)
         return app.pages.response(status: status, page: page, template: "directory-staff", context: context)

@@ -35,7 +35,11 @@ public struct DirectoryBuilding: Sendable, Equatable {
 
 /// A grid's public page: its people, duties and buildings.
 public struct DirectoryGrid: Sendable, Equatable {
-    public struct Entry: Sendable, Equatable { public let code: RegionCode; public let name: String; public let address: String; public let head: String? }
+    public struct Entry: Sendable, Equatable {
+        public let code: RegionCode; public let name: String; public let address: String
+        /// The building head, if the post is filled.
+        public let head: DirectoryPerson?
+    }
     public let code: RegionCode
     public let name: String
     public let staff: [DirectoryPerson]
@@ -126,11 +130,15 @@ public struct DirectoryStore: Sendable {
             """).first() else { throw StoreError.notFound(what: "网格 (grid)", key: code.value) }
         let id = try r.decode(column: "id", as: Int64.self)
         let buildings = try await database.reader.raw("""
-            SELECT b.number, b.name, b.address, s.name AS head FROM buildings b LEFT JOIN staff s ON s.building_id = b.id
+            SELECT b.number, b.name, b.address, s.name AS head, s.work_phone, s.sex FROM buildings b LEFT JOIN staff s ON s.building_id = b.id
             WHERE b.grid_id = \(bind: id) ORDER BY b.number
             """).all().map { b in
             DirectoryGrid.Entry(code: code.child(try b.decode(column: "number", as: Int.self)), name: try b.decode(column: "name", as: String.self),
-                                address: try b.decode(column: "address", as: String.self), head: try b.decode(column: "head", as: String?.self))
+                                address: try b.decode(column: "address", as: String.self),
+                                head: try b.decode(column: "head", as: String?.self).map { name in
+                                    DirectoryPerson(role: .buildingHead, name: name, workPhone: try b.decode(column: "work_phone", as: String.self),
+                                                    sex: Sex(rawValue: try b.decode(column: "sex", as: String.self)) ?? .female)
+                                })
         }
         return DirectoryGrid(code: code, name: try r.decode(column: "name", as: String.self), staff: try await gridStaff(gridID: id),
                              community: try Self.office(r, "c"), duties: try await duties(), buildings: buildings)
