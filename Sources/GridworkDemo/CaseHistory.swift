@@ -99,6 +99,9 @@ public enum CaseHistory {
             try await BulkInsert.rows(db, kind: kind, table: "cases", columns: caseColumns, batch.cases)
             try await BulkInsert.rows(db, kind: kind, table: "case_steps", columns: stepColumns, batch.steps)
             try await BulkInsert.rows(db, kind: kind, table: "inbox", columns: noticeColumns, batch.notices)
+            if let first = batch.cases.first?[0] as? Int64, let last = batch.cases.last?[0] as? Int64 {
+                try await CaseTallies.add(db, sign: 1, where: "c.id >= \(bind: first) AND c.id <= \(bind: last)")
+            }
         }
     }
 

@@ -22,6 +22,8 @@ public struct AppContext: Sendable {
     let feed: CampaignFeed
     /// Public directory pages as rendered for anonymous readers.
     let directory: PageCache
+    /// Staff inbox pages as last rendered per session.
+    let inboxes = InboxPages()
 }
 
 extension AppContext {

@@ -34,9 +34,8 @@ extension Cases {
                 let county = try await countyScope(store)
                 let code = try area.map { try parseCode($0, name: "--in") } ?? county
                 let viewer = Viewer(userID: 0, login: "cli", role: .countyAdmin, scope: county)
-                let start = first.daysSinceEpoch * 86_400 - WorkCalendar.offset, end = (last.daysSinceEpoch + 1) * 86_400 - WorkCalendar.offset
                 let clock = ContinuousClock.now
-                let result = try await store.cases.figures(under: code, by: byAssignee ? .assignee : .area, from: start, to: end, viewer: viewer)
+                let result = try await store.cases.figures(under: code, by: byAssignee ? .assignee : .area, from: first, to: last, viewer: viewer)
                 let elapsed = ContinuousClock.now - clock
                 let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
                 if json {

@@ -7,6 +7,8 @@ import Testing
 
 @Suite struct CaseStoreTests {
     static let grid = "430524001001001"
+    /// The Beijing day of an instant.
+    static func day(_ t: Int64) -> CivilDate { CivilDate(daysSinceEpoch: WorkCalendar.localDay(t)) }
     static let building = "430524001001001001"
     static let worker = Viewer(userID: 0, login: "gw430524001001001", role: .gridWorker, scope: try! RegionCode(grid))
     static let leader = Viewer(userID: 0, login: "gl430524001001001", role: .gridLeader, scope: try! RegionCode(grid))
@@ -45,16 +47,16 @@ import Testing
             #expect(try await store.cases.inbox(Self.head, now: t + 6000).isEmpty)
             // The figures count it: taken in, handled and closed on time, satisfied — for the grid and for the building head.
             let county = Viewer(userID: 0, login: "admin", role: .countyAdmin, scope: .county("430524"))
-            let figures = try await store.cases.figures(under: .county("430524"), from: t - 86_400, to: t + 86_400, viewer: county)
+            let figures = try await store.cases.figures(under: .county("430524"), from: Self.day(t - 86_400), to: Self.day(t + 86_400), viewer: county)
             #expect(figures.total.reported == 1 && figures.total.acceptanceRate == 1 && figures.total.onTimeHandlingRate == 1)
             #expect(figures.total.onTimeClosingRate == 1 && figures.total.satisfactionRate == 1 && figures.total.reworkRate == 0)
             #expect(figures.rows.map(\.key) == ["430524001", "430524101"] && figures.rows[0].name == "桃花坪街道")
             #expect(figures.rows.map(\.reported) == [1, 0] && figures.rows[1].acceptanceRate == nil)
-            let people = try await store.cases.figures(under: try RegionCode(Self.grid), by: .assignee, from: t - 86_400, to: t + 86_400, viewer: Self.worker)
+            let people = try await store.cases.figures(under: try RegionCode(Self.grid), by: .assignee, from: Self.day(t - 86_400), to: Self.day(t + 86_400), viewer: Self.worker)
             #expect(people.rows.map(\.key) == ["user:\(Self.head.login)"] && people.rows[0].name.hasPrefix("楼栋长"))
             #expect(people.rows[0].averageHandlingHours == Double(3600 - 800) / 3600)
             await #expect(throws: StoreError.self) {
-                try await store.cases.figures(under: .county("430524"), from: 0, to: t, viewer: Self.worker)
+                try await store.cases.figures(under: .county("430524"), from: Self.day(0), to: Self.day(t), viewer: Self.worker)
             }
             // The reporter with the wrong phone sees nothing.
             await #expect(throws: StoreError.self) {

@@ -82,7 +82,12 @@ struct CaseController: Sendable {
         let managesHooks: Bool
         let boardHref: String?
         let notices: [String]
+        /// Set when the inbox shows only its most urgent part.
+        var moreHref: String? = nil
     }
+
+    /// How many matters the inbox shows before "show all": the reddest, then the soonest due.
+    static let inboxFirst = 30
 
     struct Step: Sendable { let at: String; let label: String; let who: String; let note: String; let late: Bool; let photos: [String] }
 
@@ -258,23 +263,41 @@ struct CaseController: Sendable {
 
     // MARK: staff
 
-    /// The inbox: what needs this person, late first. Residents with an account see the matters they reported.
+    /// The inbox: what needs this person, late first — the first `inboxFirst`, or all with `?all=1`.
+    /// Residents with an account see the matters they reported. The page is kept per session until
+    /// something changes (`InboxPages`).
     @Sendable func inbox(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try context.requireAdmin { _ in true }
+        let all = request.uri.queryParameters.get("all") == "1"
         let now = Clock.now()
-        let rows: [CaseRow]
+        // Taken before anything is read: a change committed while this page is built makes the kept copy stale at once.
+        let changes = app.store.database.changeCount
+        let session = all ? nil : context.session?.token
+        if let session, let html = app.inboxes.get(session, changes: changes, now: now) { return app.pages.htmlResponse(html) }
+        let limit = all ? 500 : Self.inboxFirst + 1
+        var rows: [CaseRow]
         let title: String, hint: String
         if viewer.role == .resident {
-            rows = try await app.store.cases.reportedBy(viewer)
+            rows = try await app.store.cases.reportedBy(viewer, limit: limit)
             (title, hint) = ("我反映的问题", "点开可查看每一步的办理情况,办结后请评价。")
         } else {
-            rows = try await app.store.cases.inbox(viewer, now: now)
+            rows = try await app.store.cases.inbox(viewer, now: now, limit: limit)
             (title, hint) = ("我的待办", "红色为已超时,黄色为即将到期;超时未办的事项会自动升级到上一级督办。")
         }
+        let more = !all && rows.count > Self.inboxFirst
+        if more { rows.removeLast(rows.count - Self.inboxFirst) }
         let notices = try await app.store.cases.notices(viewer, limit: 5).map { "\(Self.local($0.at)) \($0.text)" }
         let page = ListPage(title: title, hint: hint, rows: rows.map { Self.row($0, now: now) }, mayReport: viewer.role != .resident,
-                            residentReport: viewer.role == .resident, managesHooks: Policy.netSupervisors.contains(viewer.role), boardHref: Policy.watchesCases(viewer) ? "/cases/board" : nil, notices: notices)
-        return app.pages.response(page: page, template: "cases", context: context)
+                            residentReport: viewer.role == .resident, managesHooks: Policy.netSupervisors.contains(viewer.role),
+                            boardHref: Policy.watchesCases(viewer) ? "/cases/board" : nil, notices: notices,
+                            moreHref: more ? "/cases?all=1" : nil)
+        let html = app.pages.html(page, template: "cases", chrome: Chrome(context))
+        if let session {
+            // A yellow or red light turning on changes the page too.
+            let lightChange = rows.flatMap { [$0.yellowAt, $0.redAt] }.compactMap { $0 }.filter { $0 > now }.min()
+            app.inboxes.put(session, html, changes: changes, now: now, lightChange: lightChange)
+        }
+        return app.pages.htmlResponse(html)
     }
 
     /// 督办: late matters in the viewer's scope.

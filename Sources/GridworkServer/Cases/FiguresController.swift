@@ -66,10 +66,8 @@ struct FiguresController: Sendable {
         -> (viewer: Viewer, q: (code: RegionCode, from: CivilDate, to: CivilDate, by: CaseStore.FigureGrouping), rows: [CaseFigures], total: CaseFigures) {
         let viewer = try context.requireAdmin(Policy.watchesCases)
         let q = try query(request, viewer: viewer)
-        // Beijing days: [from 00:00, the day after `to` 00:00).
-        let start = q.from.daysSinceEpoch * 86_400 - WorkCalendar.offset, end = (q.to.daysSinceEpoch + 1) * 86_400 - WorkCalendar.offset
         let result = try await app.denyingOutOfScope(context, target: "figures:\(q.code)") {
-            try await app.store.cases.figures(under: q.code, by: q.by, from: start, to: end, viewer: viewer)
+            try await app.store.cases.figures(under: q.code, by: q.by, from: q.from, to: q.to, viewer: viewer)
         }
         return (viewer, q, result.rows, result.total)
     }

@@ -3,8 +3,9 @@ import GridworkStore
 import Logging
 import ServiceLifecycle
 
-/// On PostgreSQL, listens for `NOTIFY campaigns` (an answer, a launch) and `NOTIFY directory` (a person or the duty
-/// list changed), each on a connection of its own, and tells the campaign feed or empties the directory's page cache;
+/// On PostgreSQL, listens for `NOTIFY campaigns` (an answer, a launch), `NOTIFY directory` (a person or the duty
+/// list changed) and `NOTIFY cases` (a matter reported or moved on), each on a connection of its own, and tells the
+/// campaign feed, empties the directory's page cache, and moves `Database.changeCount` so kept pages are rebuilt;
 /// reconnects after a dropped connection. On SQLite every writer is this process, so it only waits.
 /// At shutdown it ends every live stream, so open dashboards do not hold the server up.
 struct ChangeListener: Service {
@@ -21,8 +22,11 @@ struct ChangeListener: Service {
         }
         try? await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await listen("campaigns") { if let id = Int64($0) { await feed.publish(id) } } }
-                group.addTask { await listen("directory") { _ in await directory.clear() } }
+                let database = store.database
+                group.addTask { await listen("campaigns") { database.noteChangeElsewhere(); if let id = Int64($0) { await feed.publish(id) } } }
+                group.addTask { await listen("directory") { _ in database.noteChangeElsewhere(); await directory.clear() } }
+                // Matters reported or moved on by another process: kept inbox pages and sessions are read again.
+                group.addTask { await listen("cases") { _ in database.noteChangeElsewhere() } }
             }
         }
         await feed.closeAll()

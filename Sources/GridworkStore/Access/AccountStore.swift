@@ -49,6 +49,7 @@ public struct TokenSummary: Sendable, Equatable, Codable {
 public struct AccountStore: Sendable {
     let database: Database
     let sealer: Sealer
+    var sessions = SessionMemory()
 
     /// Consecutive failures before an account locks, and for how long.
     public static let lockAfter = 5
@@ -272,13 +273,17 @@ public struct AccountStore: Sendable {
     /// The viewer and CSRF token of a live session, or nil for an unknown, expired, revoked or disabled one.
     public func session(_ token: String, now: Date = Date()) async throws -> (viewer: Viewer, csrf: String)? {
         guard token.count <= 128 else { return nil }
+        let digest = Secrets.digest(token), at = Timestamp.string(now), changes = database.changeCount
+        if let kept = sessions.get(digest, changes: changes, at: at, now: now) { return kept }
         guard let row = try await database.reader.raw("""
-            SELECT u.id, u.login, u.role, u.scope_code, u.department, s.csrf
+            SELECT u.id, u.login, u.role, u.scope_code, u.department, s.csrf, s.expires_at
             FROM sessions s JOIN users u ON u.id = s.user_id
-            WHERE s.token_hash = \(bind: Secrets.digest(token)) AND s.revoked_at IS NULL
-              AND s.expires_at > \(bind: Timestamp.string(now)) AND u.disabled = 0
+            WHERE s.token_hash = \(bind: digest) AND s.revoked_at IS NULL
+              AND s.expires_at > \(bind: at) AND u.disabled = 0
             """).first() else { return nil }
-        return (try Self.viewer(row), try row.decode(column: "csrf", as: String.self))
+        let found = (viewer: try Self.viewer(row), csrf: try row.decode(column: "csrf", as: String.self))
+        sessions.put(digest, found, expires: try row.decode(column: "expires_at", as: String.self), changes: changes, now: now)
+        return found
     }
 
     public func endSession(_ token: String, actor: Actor) async throws {
@@ -377,5 +382,37 @@ public struct AccountStore: Sendable {
         return TokenGrant(id: try row.decode(column: "id", as: Int64.self), name: try row.decode(column: "name", as: String.self),
                           scope: try RegionCode(try row.decode(column: "scope_code", as: String.self)),
                           areas: Set(try row.decode(column: "areas", as: String.self).split(separator: ",").map(String.init)))
+    }
+}
+
+/// Sessions looked up in the last few seconds, so pages do not read the sessions table on every request.
+/// An entry stands only while no transaction has committed through this process since it was read — a logout,
+/// a revocation, a disabled account or a changed password are all transactions — and for at most `lifetime`
+/// seconds, the longest a revocation made by another process takes to reach this one.
+public final class SessionMemory: Sendable {
+    static let lifetime: TimeInterval = 5
+    static let capacity = 20_000
+
+    private struct Entry { let viewer: Viewer; let csrf: String; let expires: String; let read: Date; let changes: UInt64 }
+    private let entries = Locked<[String: Entry]>([:])
+
+    init() {}
+
+    func get(_ digest: String, changes: UInt64, at: String, now: Date) -> (viewer: Viewer, csrf: String)? {
+        entries.withLock { entries in
+            guard let e = entries[digest] else { return nil }
+            guard e.changes == changes, now.timeIntervalSince(e.read) < Self.lifetime, at < e.expires else {
+                entries[digest] = nil
+                return nil
+            }
+            return (e.viewer, e.csrf)
+        }
+    }
+
+    func put(_ digest: String, _ found: (viewer: Viewer, csrf: String), expires: String, changes: UInt64, now: Date) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[digest] = Entry(viewer: found.viewer, csrf: found.csrf, expires: expires, read: now, changes: changes)
+        }
     }
 }

@@ -102,11 +102,24 @@ public enum CaseActor: Sendable {
 public struct CaseStore: Sendable {
     let database: Database
     let sealer: Sealer
+    let shared: CaseShared
 
     // MARK: categories and calendar
 
-    public func categories() async throws -> [CaseCategory] {
-        try await database.reader.raw("SELECT * FROM case_categories ORDER BY code").all().map(Self.category)
+    public func categories() async throws -> [CaseCategory] { try await rules().categories }
+
+    /// Categories and calendar, kept for a few seconds (`CaseShared.rulesLifetime`); changes made here apply at once.
+    func rules(now: Int64 = Clock.now()) async throws -> CaseRules {
+        let db = database.reader
+        return try await shared.rules(now: now) {
+            let categories = try await db.raw("SELECT * FROM case_categories ORDER BY code").all().map(Self.category)
+            var calendar = WorkCalendar()
+            for r in try await db.raw("SELECT day, kind FROM calendar_days").all() {
+                guard let day = CivilDate(iso: try r.decode(column: "day", as: String.self)) else { continue }
+                if try r.decode(column: "kind", as: String.self) == "holiday" { calendar.holidays.insert(day) } else { calendar.workdays.insert(day) }
+            }
+            return CaseRules(categories: categories, calendar: calendar)
+        }
     }
 
     static func category(_ r: any SQLRow) throws -> CaseCategory {
@@ -141,6 +154,7 @@ public struct CaseStore: Sendable {
             try await AuditLog.append(db, kind: kind, actor: Actor(viewer, address: address), action: "cases.category", target: "category:\(c.code)",
                                       detail: "\(c.responsible) \(c.accept)/\(c.handle)/\(c.verify) \(c.yellowPercent)%/\(c.redPercent)%")
         }
+        shared.forgetRules()
     }
 
     /// Marks a day as a holiday or a make-up working day, or back to an ordinary day (`kind` nil). County admins; audited.
@@ -155,16 +169,10 @@ public struct CaseStore: Sendable {
             try await AuditLog.append(db, kind: kind, actor: Actor(viewer, address: address), action: "cases.calendar", target: "day:\(day.iso)",
                                       detail: holiday.map { $0 ? "holiday" : "workday" } ?? "ordinary")
         }
+        shared.forgetRules()
     }
 
-    public func calendar() async throws -> WorkCalendar {
-        var calendar = WorkCalendar()
-        for r in try await database.reader.raw("SELECT day, kind FROM calendar_days").all() {
-            guard let day = CivilDate(iso: try r.decode(column: "day", as: String.self)) else { continue }
-            if try r.decode(column: "kind", as: String.self) == "holiday" { calendar.holidays.insert(day) } else { calendar.workdays.insert(day) }
-        }
-        return calendar
-    }
+    public func calendar() async throws -> WorkCalendar { try await rules().calendar }
 
     // MARK: intake
 
@@ -174,44 +182,33 @@ public struct CaseStore: Sendable {
         if let key = idempotencyKey, let existing = try await database.reader.raw("SELECT id, code FROM cases WHERE idempotency_key = \(bind: key)").first() {
             return (try existing.decode(column: "id", as: Int64.self), try existing.decode(column: "code", as: String.self))
         }
+        return try await self.report(report, at: try await resolve(location), photos: photos, by: viewer, idempotencyKey: idempotencyKey, now: now)
+    }
+
+    /// Takes in a matter whose place is known. Reports arriving together are written together (`CaseIntake`).
+    func report(_ report: CaseReport, at place: Place, photos: [CasePhoto] = [], by viewer: Viewer?,
+                idempotencyKey: String? = nil, now: Int64) async throws -> (id: Int64, code: String) {
         let types = try Self.photoTypes(photos)
         guard photos.count <= 6 else { throw StoreError.invalid(field: "照片 (photo)", reason: "最多6张 (at most 6 photos)") }
-        guard let categoryRow = try await database.reader.raw("SELECT * FROM case_categories WHERE code = \(bind: report.category)").first() else {
+        let rules = try await rules(now: now)
+        guard let category = rules.byCode[report.category] else {
             throw StoreError.invalid(field: "类别 (category)", reason: "没有编号为\(report.category)的事项类别 (unknown category)")
         }
-        let category = try Self.category(categoryRow)
-        let place = try await resolve(location)
-        let calendar = try await calendar()
-        let clock = category.clock(for: .reported, from: now, extraDays: 0, calendar: calendar)
-        let kind = database.kind, sealer = sealer
-        let code = Self.trackingCode()
-        let reporterLogin = viewer?.login
-        let reporterRole = viewer?.role.rawValue ?? "resident"
-        return try await database.transaction { db in
-            let id = try await db.raw("""
-                INSERT INTO cases (code, category, severity, title, description, state, grid_id, building_id, household_id, address, latitude, longitude,
-                    channel, reporter_login, reporter_name, reporter_phone_sealed, reporter_phone_index, reporter_phone_masked,
-                    reported_at, stage_started_at, yellow_at, red_at, due_at, idempotency_key)
-                VALUES (\(bind: code), \(bind: category.code), \(bind: report.severity.rawValue), \(bind: report.title), \(bind: report.description),
-                    'reported', \(bind: place.gridID), \(bind: place.buildingID), \(bind: place.householdID), \(bind: place.address),
-                    \(bind: place.latitude), \(bind: place.longitude), \(bind: report.channel.rawValue), \(bind: reporterLogin), \(bind: report.reporterName),
-                    \(bind: report.reporterPhone.map { sealer.seal($0.value) }), \(bind: report.reporterPhone.map { sealer.blindIndex($0.value) }),
-                    \(bind: report.reporterPhone?.masked), \(bind: now), \(bind: now), \(bind: clock.yellow), \(bind: clock.red), \(bind: clock.due),
-                    \(bind: idempotencyKey))
-                RETURNING id
-                """).first()!.decode(column: "id", as: Int64.self)
-            let step = try await Self.step(db, caseID: id, at: now, action: "report", from: nil, to: .reported, actor: reporterLogin ?? "reporter",
-                                           role: reporterRole, note: report.channel.label, onTime: nil)
-            for (i, p) in photos.enumerated() {
-                try await db.raw("""
-                    INSERT INTO case_photos (case_id, step_id, content_type, size, data)
-                    VALUES (\(bind: id), \(bind: step), \(bind: types[i]), \(bind: p.bytes.count), \(bind: Data(p.bytes)))
-                    """).run()
+        let item = CaseIntake.Item(
+            code: Self.trackingCode(), report: report, category: category, place: place,
+            clock: category.clock(for: .reported, from: now, extraDays: 0, calendar: rules.calendar), now: now,
+            reporterLogin: viewer?.login, reporterRole: viewer?.role.rawValue ?? "resident",
+            phone: report.reporterPhone.map { (sealer.seal($0.value), sealer.blindIndex($0.value), $0.masked) },
+            idempotencyKey: idempotencyKey, photos: zip(types, photos).map { ($0, $1.bytes) })
+        do {
+            let made = try await shared.intake.submit(item)
+            return (made.id, made.code)
+        } catch {
+            // The same form sent twice at once: both passed the check above, one landed; answer as it did.
+            if let key = idempotencyKey, let existing = try await database.reader.raw("SELECT id, code FROM cases WHERE idempotency_key = \(bind: key)").first() {
+                return (try existing.decode(column: "id", as: Int64.self), try existing.decode(column: "code", as: String.self))
             }
-            try await Self.notify(db, "role:grid_worker@\(place.gridCode)", caseID: id, at: now, text: "新事项待受理:\(report.title)")
-            try await WebhookStore.enqueue(db, caseID: id, event: "case.reported", text: "【网格通】新事项待受理:\(report.title)(\(category.name))地点:\(place.address)", at: now)
-            if kind == .postgres { try await db.raw("SELECT pg_notify('cases', \(bind: String(id)))").run() }
-            return (id, code)
+            throw error
         }
     }
 
@@ -470,6 +467,9 @@ public struct CaseStore: Sendable {
         let isReopen: Int = if case .reopen = action { 1 } else { 0 }
         let kind = database.kind
         return try await database.transaction { db in
+            // The figures' sums lose what the matter counted for before this step and gain what it counts for after.
+            // If the version check below fails, the transaction rolls back with it.
+            try await CaseTallies.add(db, sign: -1, where: "c.id = \(bind: id)")
             guard let updated = try await db.raw("""
                 UPDATE cases SET state = \(bind: next.state.rawValue), assignee = \(bind: next.assignee?.description), reworks = \(bind: next.reworks),
                     extension_requested = \(bind: next.extensionRequested), extension_granted = \(bind: next.extensionGranted),
@@ -487,6 +487,7 @@ public struct CaseStore: Sendable {
                 """).first() else {
                 throw StoreError.conflict("该事项刚被他人处理,请刷新后再操作 (changed by someone else; reload)")
             }
+            try await CaseTallies.add(db, sign: 1, where: "c.id = \(bind: id)")
             let step = try await Self.step(db, caseID: id, at: now, action: action.name, from: detail.snapshot.state, to: next.state,
                                            actor: actor.name, role: actor.role, note: action.note, onTime: stageChanged ? onTime : nil)
             for (i, p) in photos.enumerated() {
@@ -590,29 +591,14 @@ public struct CaseStore: Sendable {
     /// How figures are split.
     public enum FigureGrouping: String, Sendable { case area, assignee }
 
-    /// The loop's figures for matters reported in [from, to) under `code`: one row per child area (or per
-    /// assignee — a person or a department), plus the total. One pass over the matters, grouped by grid.
-    public func figures(under code: RegionCode, by grouping: FigureGrouping = .area, from: Int64, to: Int64,
+    /// The loop's figures for matters reported on Beijing days `from`…`to` (inclusive) under `code`: one row per
+    /// child area (or per assignee — a person or a department), plus the total. Read from the running sums
+    /// (`CaseTallies`), one row per grid and day, not from the matters themselves.
+    public func figures(under code: RegionCode, by grouping: FigureGrouping = .area, from: CivilDate, to: CivilDate,
                         viewer: Viewer) async throws -> (rows: [CaseFigures], total: CaseFigures) {
         guard Policy.netOfficers.contains(viewer.role), viewer.covers(code) else { throw StoreError.notFound(what: "区域 (region)", key: code.value) }
         let db = database.reader
-        let group: SQLQueryString = grouping == .area ? "c.grid_id" : "COALESCE(c.assignee, '')"
-        let rows = try await db.raw("""
-            SELECT \(group) AS k, COUNT(*) AS reported,
-                   CAST(SUM(CASE WHEN c.accepted_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS accepted,
-                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS handled,
-                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL AND c.handled_on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) AS handled_on_time,
-                   CAST(SUM(CASE WHEN c.state = 'closed' THEN 1 ELSE 0 END) AS BIGINT) AS closed,
-                   CAST(SUM(CASE WHEN c.state = 'closed' AND c.closed_on_time = 1 THEN 1 ELSE 0 END) AS BIGINT) AS closed_on_time,
-                   CAST(SUM(CASE WHEN c.state = 'closed' AND c.reworks > 0 THEN 1 ELSE 0 END) AS BIGINT) AS reworked,
-                   CAST(SUM(CASE WHEN c.rating IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS rated,
-                   CAST(SUM(CASE WHEN c.rating >= 4 THEN 1 ELSE 0 END) AS BIGINT) AS satisfied,
-                   CAST(SUM(CASE WHEN c.done_at IS NOT NULL AND c.dispatched_at IS NOT NULL THEN c.done_at - c.dispatched_at ELSE 0 END) AS BIGINT) AS handling
-            FROM cases c
-            WHERE c.reported_at >= \(bind: from) AND c.reported_at < \(bind: to)
-              AND c.grid_id IN (SELECT id FROM regions WHERE level = 'grid' AND \(NetStore.subtree("code", code)))
-            GROUP BY \(group)
-            """).all()
+        let rows = try await CaseTallies.sums(db, under: code, from: from, to: to, byArea: grouping == .area)
         // Grids roll up to the child of `code` they lie under; names come from the regions and the accounts.
         var gridArea: [Int64: (key: String, name: String)] = [:]
         if grouping == .area {
@@ -640,6 +626,8 @@ public struct CaseStore: Sendable {
             }
             var f = CaseFigures(key: area.key, name: area.name)
             f.reported = try r.decode(column: "reported", as: Int.self)
+            // An assignee whose matters all moved on to someone else keeps a row of zeros; it has nothing to show.
+            if grouping == .assignee, f.reported == 0 { continue }
             f.accepted = try r.decode(column: "accepted", as: Int.self)
             f.handled = try r.decode(column: "handled", as: Int.self)
             f.handledOnTime = try r.decode(column: "handled_on_time", as: Int.self)

@@ -106,7 +106,7 @@ extension CaseStore {
         let place = try await resolve(location)
         let grid = try RegionCode(place.gridCode)
         guard grid.isWithin(grant.scope) else { throw OutsideTokenScope(grid: grid) }
-        return try await self.report(report, at: location, by: grant.viewer, now: now)
+        return try await self.report(report, at: place, by: grant.viewer, now: now)
     }
 
     /// Buildings an address written by a person may mean: those whose whole address appears in the text (longest first),

@@ -135,10 +135,18 @@ public struct WebhookStore: Sendable {
 
     /// Queues a message about a matter to every active hook of its grid, inside the caller's transaction.
     static func enqueue(_ db: any SQLDatabase, caseID: Int64, event: String, text: String, at: Int64) async throws {
+        try await enqueue(db, [(caseID, event, text, at)])
+    }
+
+    /// Queues one message per active webhook of each matter's grid, for many matters in one statement.
+    static func enqueue(_ db: any SQLDatabase, _ messages: [(caseID: Int64, event: String, text: String, at: Int64)]) async throws {
+        guard !messages.isEmpty else { return }
+        let values = CaseIntake.joined(messages.map { "(\(bind: $0.caseID), \(bind: $0.event), \(bind: $0.text), \(bind: $0.at))" })
         try await db.raw("""
+            WITH m (case_id, event, text, at) AS (VALUES \(values))
             INSERT INTO deliveries (webhook_id, case_id, event, text, next_at, created_at)
-            SELECT w.id, c.id, \(bind: event), \(bind: text), \(bind: at), \(bind: at)
-            FROM webhooks w JOIN cases c ON c.grid_id = w.grid_id WHERE c.id = \(bind: caseID) AND w.active = 1
+            SELECT w.id, c.id, m.event, m.text, m.at, m.at
+            FROM m JOIN cases c ON c.id = m.case_id JOIN webhooks w ON w.grid_id = c.grid_id WHERE w.active = 1
             """).run()
     }
 

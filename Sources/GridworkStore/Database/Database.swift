@@ -70,6 +70,7 @@ public final class Database: Sendable {
     public let reader: any SQLDatabase
     private let writer: any SQLDatabase
     private let writeLock = AsyncLock()
+    private let commits = Locked<UInt64>(0)
     private let shutdown: @Sendable () async throws -> Void
 
     private init(kind: DatabaseKind, location: DatabaseLocation, reader: any SQLDatabase, writer: any SQLDatabase,
@@ -154,26 +155,35 @@ public final class Database: Sendable {
         return String(describing: error)
     }
 
+    /// Counts the transactions committed through this object, and the changes other processes announced
+    /// (`noteChangeElsewhere`). While it stands still, nothing this process can see has changed: pages and
+    /// lookups built from the data may be kept until it moves.
+    public var changeCount: UInt64 { commits.withLock { $0 } }
+
+    /// Another process said it changed something (PostgreSQL's NOTIFY).
+    public func noteChangeElsewhere() { commits.withLock { $0 &+= 1 } }
+
     /// Runs `body` in one transaction: all of it lands, or none of it.
     public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch kind {
         case .sqlite:
             return try await writeLock.withLock {
-                try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", body)
+                try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
             }
         case .postgres:
             return try await writer.withSession { session in
-                try await Self.runTransaction(on: session, begin: "BEGIN", body)
+                try await Self.runTransaction(on: session, begin: "BEGIN", counting: self.commits, body)
             }
         }
     }
 
-    private static func runTransaction<R: Sendable>(on db: any SQLDatabase, begin: String,
+    private static func runTransaction<R: Sendable>(on db: any SQLDatabase, begin: String, counting commits: Locked<UInt64>,
                                                     _ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         try await db.raw(SQLQueryString(begin)).run()
         do {
             let result = try await body(db)
             try await db.raw("COMMIT").run()
+            commits.withLock { $0 &+= 1 }
             return result
         } catch {
             try? await db.raw("ROLLBACK").run()

@@ -31,6 +31,7 @@ public enum Migrations {
         CreateWebhooks(),
         CreateCampaigns(),
         CreateServices(),
+        CreateCaseTallies(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

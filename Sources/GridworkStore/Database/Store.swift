@@ -6,13 +6,20 @@ import Logging
 public struct Store: Sendable {
     public let database: Database
     public let sealer: Sealer
+    let caseShared: CaseShared
+    let sessions = SessionMemory()
+
+    public init(database: Database, sealer: Sealer) {
+        self.database = database; self.sealer = sealer
+        caseShared = CaseShared(database: database)
+    }
 
     public var net: NetStore { NetStore(database: database) }
-    public var accounts: AccountStore { AccountStore(database: database, sealer: sealer) }
+    public var accounts: AccountStore { AccountStore(database: database, sealer: sealer, sessions: sessions) }
     public var residents: ResidentStore { ResidentStore(database: database, sealer: sealer) }
     public var registry: RegistryStore { RegistryStore(database: database, sealer: sealer) }
     public var organisations: OrganisationStore { OrganisationStore(database: database) }
-    public var cases: CaseStore { CaseStore(database: database, sealer: sealer) }
+    public var cases: CaseStore { CaseStore(database: database, sealer: sealer, shared: caseShared) }
     public var webhooks: WebhookStore { WebhookStore(database: database, sealer: sealer) }
     public var campaigns: CampaignStore { CampaignStore(database: database, sealer: sealer) }
     public var directory: DirectoryStore { DirectoryStore(database: database) }
