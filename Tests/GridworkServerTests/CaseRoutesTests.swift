@@ -73,4 +73,39 @@ import Testing
             #expect(before?.accept.amount == 2 && after?.accept.amount == 3 && after?.yellowPercent == 70)
         }
     }
+
+    @Test func theInboxShowsTheMostUrgentFirstAndEveryChangeAtOnce() async throws {
+        try await withApp { client, _, store in
+            let me = try await client.login("gw430524001001001")
+            let other = try await client.login("gw430524101001001")
+            let empty = try await client.get("/cases", as: me)
+            #expect(empty.status == .ok && empty.text.contains("没有待办事项"))
+            // setup: 35 reports at once at the worker's building
+            let building = try RegionCode("430524001001001001"), cases = store.cases
+            let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for i in 0..<35 {
+                    group.addTask {
+                        try await cases.report(CaseReport(category: "0301", title: "垃圾\(i)", description: "楼下垃圾三天没人清运", reporterName: "刘阿姨",
+                                                          reporterPhone: nil, channel: .gridWorker), at: .building(building), by: nil).id
+                    }
+                }
+                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            }
+            // check: the first 30 and a way to all; the page read again is the same; another grid's worker sees none of it
+            let cards = { (page: Answer) in page.text.components(separatedBy: "class=\"card").count - 1 }
+            let first = try await client.get("/cases", as: me)
+            #expect(cards(first) == 30 && first.text.contains("/cases?all=1"))
+            let again = try await client.get("/cases", as: me)
+            #expect(again.text == first.text)
+            let all = try await client.get("/cases?all=1", as: me)
+            #expect(cards(all) == 35 && !all.text.contains("/cases?all=1"))
+            #expect(try await client.get("/cases", as: other).text.contains("没有待办事项"))
+            // act: one is taken in; the next look shows it, not the page kept from before
+            #expect(!again.text.contains("已受理"))
+            _ = try await cases.act(.accept, on: ids[0], version: 1, actor: .viewer(Viewer(userID: 0, login: me.login, role: .gridWorker,
+                                                                                          scope: try RegionCode("430524001001001"))))
+            let after = try await client.get("/cases", as: me)
+            #expect(after.text.contains("已受理"))
+        }
+    }
 }

@@ -135,12 +135,42 @@ struct Form: Sendable {
         var out: [(String, String)] = []
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            out.append((decode(parts[0]), parts.count > 1 ? decode(parts[1]) : ""))
+            out.append((decoded(parts[0]), parts.count > 1 ? decoded(parts[1]) : ""))
         }
         return out
+    }
+
+    /// One name or value of a form: `+` is a space and `%XX` a byte; a broken `%` escape or bytes that are
+    /// not UTF-8 read as empty, as if the field had not been sent.
+    static func decoded(_ s: Substring) -> String {
+        let utf8 = s.utf8
+        guard utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(s) }
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var i = utf8.startIndex
+        while i != utf8.endIndex {
+            let c = utf8[i]
+            if c == UInt8(ascii: "%") {
+                let a = utf8.index(after: i)
+                guard a != utf8.endIndex, let high = hex(utf8[a]) else { return "" }
+                let b = utf8.index(after: a)
+                guard b != utf8.endIndex, let low = hex(utf8[b]) else { return "" }
+                bytes.append(high << 4 | low)
+                i = utf8.index(after: b)
+            } else {
+                bytes.append(c == UInt8(ascii: "+") ? UInt8(ascii: " ") : c)
+                i = utf8.index(after: i)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self) ?? ""
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
