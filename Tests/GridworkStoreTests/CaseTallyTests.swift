@@ -16,7 +16,7 @@ import Testing
         for assignee in ["COALESCE(c.assignee, '')", "'\(CaseTallies.everyone)'"] {
             for r in try await db.raw("""
                 SELECT c.grid_id, \(unsafeRaw: assignee) AS a, \(unsafeRaw: CaseTallies.day("c.reported_at")) AS d, \(unsafeRaw: sums)
-                FROM cases c GROUP BY c.grid_id, \(unsafeRaw: assignee), \(unsafeRaw: CaseTallies.day("c.reported_at"))
+                FROM cases c GROUP BY 1, 2, 3
                 """).all() {
                 out["\(try r.decode(column: "grid_id", as: Int64.self))/\(try r.decode(column: "a", as: String.self))/\(try r.decode(column: "d", as: Int64.self))"] =
                     try CaseTallies.measures.map { try r.decode(column: $0.column, as: Int64.self) }

@@ -49,7 +49,12 @@ public struct TokenSummary: Sendable, Equatable, Codable {
 public struct AccountStore: Sendable {
     let database: Database
     let sealer: Sealer
-    var sessions = SessionMemory()
+    /// Sessions, kept while no transaction commits through this process (a logout, a revocation, a disabled
+    /// account or a changed password are all transactions).
+    var sessions = Recent<Found>(lifetime: 5)
+    /// API tokens, kept until one is revoked here.
+    var grants = Recent<TokenGrant>(lifetime: 5)
+    public typealias Found = (viewer: Viewer, csrf: String)
 
     /// Consecutive failures before an account locks, and for how long.
     public static let lockAfter = 5
@@ -274,7 +279,7 @@ public struct AccountStore: Sendable {
     public func session(_ token: String, now: Date = Date()) async throws -> (viewer: Viewer, csrf: String)? {
         guard token.count <= 128 else { return nil }
         let digest = Secrets.digest(token), at = Timestamp.string(now), changes = database.changeCount
-        if let kept = sessions.get(digest, changes: changes, at: at, now: now) { return kept }
+        if let kept = sessions.get(digest, stamp: changes, now: now, at: at) { return kept }
         guard let row = try await database.reader.raw("""
             SELECT u.id, u.login, u.role, u.scope_code, u.department, s.csrf, s.expires_at
             FROM sessions s JOIN users u ON u.id = s.user_id
@@ -282,7 +287,7 @@ public struct AccountStore: Sendable {
               AND s.expires_at > \(bind: at) AND u.disabled = 0
             """).first() else { return nil }
         let found = (viewer: try Self.viewer(row), csrf: try row.decode(column: "csrf", as: String.self))
-        sessions.put(digest, found, expires: try row.decode(column: "expires_at", as: String.self), changes: changes, now: now)
+        sessions.put(digest, found, stamp: changes, now: now, expires: try row.decode(column: "expires_at", as: String.self))
         return found
     }
 
@@ -372,47 +377,57 @@ public struct AccountStore: Sendable {
             try await AuditLog.append(db, kind: database.kind, actor: actor, action: "token.revoke",
                                       target: "token:\(try row.decode(column: "name", as: String.self))")
         }
+        // Lookups kept from before the revocation, or still under way, are not trusted after it.
+        grants.forgetAll()
     }
 
     /// The grant of a live token, or nil.
-    public func grant(forToken token: String) async throws -> TokenGrant? {
-        guard token.count <= 128, let row = try await database.reader.raw("""
-            SELECT id, name, scope_code, areas FROM api_tokens WHERE token_hash = \(bind: Secrets.digest(token)) AND revoked_at IS NULL
+    public func grant(forToken token: String, now: Date = Date()) async throws -> TokenGrant? {
+        guard token.count <= 128 else { return nil }
+        let digest = Secrets.digest(token), stamp = grants.generation
+        if let kept = grants.get(digest, stamp: stamp, now: now) { return kept }
+        guard let row = try await database.reader.raw("""
+            SELECT id, name, scope_code, areas FROM api_tokens WHERE token_hash = \(bind: digest) AND revoked_at IS NULL
             """).first() else { return nil }
-        return TokenGrant(id: try row.decode(column: "id", as: Int64.self), name: try row.decode(column: "name", as: String.self),
+        let grant = TokenGrant(id: try row.decode(column: "id", as: Int64.self), name: try row.decode(column: "name", as: String.self),
                           scope: try RegionCode(try row.decode(column: "scope_code", as: String.self)),
                           areas: Set(try row.decode(column: "areas", as: String.self).split(separator: ",").map(String.init)))
+        grants.put(digest, grant, stamp: stamp, now: now)
+        return grant
     }
 }
 
-/// Sessions looked up in the last few seconds, so pages do not read the sessions table on every request.
-/// An entry stands only while no transaction has committed through this process since it was read — a logout,
-/// a revocation, a disabled account or a changed password are all transactions — and for at most `lifetime`
-/// seconds, the longest a revocation made by another process takes to reach this one.
-public final class SessionMemory: Sendable {
-    static let lifetime: TimeInterval = 5
-    static let capacity = 20_000
+/// Lookups made in the last few seconds (sessions, API tokens), so requests do not read the same row again
+/// and again. An entry stands only while the `stamp` it was read under stands still, until its `expires` text
+/// timestamp, and for at most `lifetime` seconds — the longest a change made by another process takes to reach
+/// this one. `forgetAll()` moves the memo's own stamp, for lookups stamped with `generation`.
+public final class Recent<Value: Sendable>: Sendable {
+    private struct Entry { let value: Value; let stamp: UInt64; let read: Date; let expires: String? }
+    private let state = Locked<(entries: [String: Entry], generation: UInt64)>(([:], 0))
+    let lifetime: TimeInterval
+    let capacity: Int
 
-    private struct Entry { let viewer: Viewer; let csrf: String; let expires: String; let read: Date; let changes: UInt64 }
-    private let entries = Locked<[String: Entry]>([:])
+    init(lifetime: TimeInterval, capacity: Int = 20_000) { self.lifetime = lifetime; self.capacity = capacity }
 
-    init() {}
+    var generation: UInt64 { state.withLock { $0.generation } }
 
-    func get(_ digest: String, changes: UInt64, at: String, now: Date) -> (viewer: Viewer, csrf: String)? {
-        entries.withLock { entries in
-            guard let e = entries[digest] else { return nil }
-            guard e.changes == changes, now.timeIntervalSince(e.read) < Self.lifetime, at < e.expires else {
-                entries[digest] = nil
+    func get(_ key: String, stamp: UInt64, now: Date, at: String? = nil) -> Value? {
+        state.withLock { state in
+            guard let e = state.entries[key] else { return nil }
+            guard e.stamp == stamp, now.timeIntervalSince(e.read) < lifetime, e.expires.map({ (at ?? "") < $0 }) ?? true else {
+                state.entries[key] = nil
                 return nil
             }
-            return (e.viewer, e.csrf)
+            return e.value
         }
     }
 
-    func put(_ digest: String, _ found: (viewer: Viewer, csrf: String), expires: String, changes: UInt64, now: Date) {
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[digest] = Entry(viewer: found.viewer, csrf: found.csrf, expires: expires, read: now, changes: changes)
+    func put(_ key: String, _ value: Value, stamp: UInt64, now: Date, expires: String? = nil) {
+        state.withLock { state in
+            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[key] = Entry(value: value, stamp: stamp, read: now, expires: expires)
         }
     }
+
+    func forgetAll() { state.withLock { $0.entries.removeAll(); $0.generation &+= 1 } }
 }

@@ -7,7 +7,8 @@ public struct Store: Sendable {
     public let database: Database
     public let sealer: Sealer
     let caseShared: CaseShared
-    let sessions = SessionMemory()
+    let sessions = Recent<AccountStore.Found>(lifetime: 5)
+    let grants = Recent<TokenGrant>(lifetime: 5)
 
     public init(database: Database, sealer: Sealer) {
         self.database = database; self.sealer = sealer
@@ -15,7 +16,7 @@ public struct Store: Sendable {
     }
 
     public var net: NetStore { NetStore(database: database) }
-    public var accounts: AccountStore { AccountStore(database: database, sealer: sealer, sessions: sessions) }
+    public var accounts: AccountStore { AccountStore(database: database, sealer: sealer, sessions: sessions, grants: grants) }
     public var residents: ResidentStore { ResidentStore(database: database, sealer: sealer) }
     public var registry: RegistryStore { RegistryStore(database: database, sealer: sealer) }
     public var organisations: OrganisationStore { OrganisationStore(database: database) }
