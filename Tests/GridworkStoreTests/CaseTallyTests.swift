@@ -116,4 +116,36 @@ import Testing
             #expect(count == 11)
         }
     }
+
+    @Test func stepsAndReportsInOneGridAtOnceNeitherDeadlockNorLoseASum() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let building = try RegionCode(T.building), cases = store.cases, w = CaseActor.viewer(T.worker)
+            // setup: twelve matters taken in and filed, so each can be dispatched
+            var ids: [Int64] = []
+            for _ in 0..<12 {
+                let id = try await cases.report(T.rubbish(), at: .building(building), by: nil, now: T.monday).id
+                _ = try await cases.act(.accept, on: id, version: 1, actor: w, now: T.monday + 60)
+                _ = try await cases.act(.file, on: id, version: 2, actor: w, now: T.monday + 120)
+                ids.append(id)
+            }
+            // act: dispatch every one (unassigned → building head, i.e. rows '' and the head's in one grid) while
+            // twenty more reports for the same grid and day arrive
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in ids {
+                    group.addTask { _ = try await cases.act(.dispatch(to: .person(T.head.login)), on: id, version: 3, actor: w, now: T.monday + 180) }
+                }
+                for _ in 0..<20 {
+                    group.addTask { _ = try await cases.report(T.rubbish(), at: .building(building), by: nil, now: T.monday) }
+                }
+                try await group.waitForAll()
+            }
+            // check: every step and report landed and the sums are still a recount
+            let db = store.database.reader
+            #expect(try await Self.kept(db) == (try await Self.recount(db)))
+            let county = Viewer(userID: 0, login: "admin", role: .countyAdmin, scope: .county("430524"))
+            let figures = try await cases.figures(under: try RegionCode(T.grid), by: .assignee, from: T.day(T.monday), to: T.day(T.monday), viewer: county)
+            #expect(figures.rows.first { $0.key == "user:\(T.head.login)" }?.reported == 12)
+            #expect(figures.total.reported == 32)
+        }
+    }
 }

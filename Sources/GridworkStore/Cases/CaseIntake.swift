@@ -9,22 +9,25 @@ public final class CaseShared: Sendable {
     /// process take effect at once; changes made by another process within this many seconds.
     static let rulesLifetime: Int64 = 5
 
-    private struct Kept: Sendable { let rules: CaseRules; let read: Int64 }
-    private let rules = Locked<Kept?>(nil)
+    private struct Kept: Sendable { let rules: CaseRules; let read: ContinuousClock.Instant }
+    private let rules = Locked<(kept: Kept?, generation: UInt64)>((nil, 0))
     let intake: GroupCommit<CaseIntake.Item, CaseIntake.Made>
 
     init(database: Database) {
         intake = GroupCommit(database: database, limit: 200, write: CaseIntake.write)
     }
 
-    func rules(now: Int64, load: () async throws -> CaseRules) async throws -> CaseRules {
-        if let kept = rules.withLock({ $0 }), now - kept.read < Self.rulesLifetime { return kept.rules }
+    func rules(load: () async throws -> CaseRules) async throws -> CaseRules {
+        let now = ContinuousClock.now
+        let (kept, generation) = rules.withLock { ($0.kept, $0.generation) }
+        if let kept, now - kept.read < .seconds(Self.rulesLifetime) { return kept.rules }
         let fresh = try await load()
-        rules.withLock { $0 = Kept(rules: fresh, read: now) }
+        // A change made here while this read was under way has already said to forget: keep nothing from before it.
+        rules.withLock { if $0.generation == generation { $0.kept = Kept(rules: fresh, read: now) } }
         return fresh
     }
 
-    func forgetRules() { rules.withLock { $0 = nil } }
+    func forgetRules() { rules.withLock { $0.kept = nil; $0.generation &+= 1 } }
 }
 
 /// The categories by code and the working calendar: what a report needs to start its clock.
@@ -76,6 +79,7 @@ enum CaseIntake {
         for r in try await db.raw("INSERT INTO cases (\(unsafeRaw: caseColumns)) VALUES \(joined(rows)) RETURNING id, code").all() {
             ids[try r.decode(column: "code", as: String.self)] = try r.decode(column: "id", as: Int64.self)
         }
+        try await CaseTallies.lock(db, grids: items.map(\.place.gridID))
         let made = try items.map { i in
             guard let id = ids[i.code] else { throw StoreError.invalid(field: "事项 (matter)", reason: "写入后未找到 (not found after insert)") }
             return Made(id: id, code: i.code)

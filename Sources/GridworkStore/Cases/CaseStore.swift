@@ -109,9 +109,9 @@ public struct CaseStore: Sendable {
     public func categories() async throws -> [CaseCategory] { try await rules().categories }
 
     /// Categories and calendar, kept for a few seconds (`CaseShared.rulesLifetime`); changes made here apply at once.
-    func rules(now: Int64 = Clock.now()) async throws -> CaseRules {
+    func rules() async throws -> CaseRules {
         let db = database.reader
-        return try await shared.rules(now: now) {
+        return try await shared.rules {
             let categories = try await db.raw("SELECT * FROM case_categories ORDER BY code").all().map(Self.category)
             var calendar = WorkCalendar()
             for r in try await db.raw("SELECT day, kind FROM calendar_days").all() {
@@ -190,7 +190,7 @@ public struct CaseStore: Sendable {
                 idempotencyKey: String? = nil, now: Int64) async throws -> (id: Int64, code: String) {
         let types = try Self.photoTypes(photos)
         guard photos.count <= 6 else { throw StoreError.invalid(field: "照片 (photo)", reason: "最多6张 (at most 6 photos)") }
-        let rules = try await rules(now: now)
+        let rules = try await rules()
         guard let category = rules.byCode[report.category] else {
             throw StoreError.invalid(field: "类别 (category)", reason: "没有编号为\(report.category)的事项类别 (unknown category)")
         }
@@ -201,7 +201,9 @@ public struct CaseStore: Sendable {
             phone: report.reporterPhone.map { (sealer.seal($0.value), sealer.blindIndex($0.value), $0.masked) },
             idempotencyKey: idempotencyKey, photos: zip(types, photos).map { ($0, $1.bytes) })
         do {
-            let made = try await shared.intake.submit(item)
+            // Reports with photos (up to 30 MB each) are written alone; the rest share a transaction with whatever arrives with them.
+            let made = photos.isEmpty ? try await shared.intake.submit(item)
+                : try await database.transaction { db in try await CaseIntake.write([item], db)[0] }
             return (made.id, made.code)
         } catch {
             // The same form sent twice at once: both passed the check above, one landed; answer as it did.
@@ -469,6 +471,7 @@ public struct CaseStore: Sendable {
         return try await database.transaction { db in
             // The figures' sums lose what the matter counted for before this step and gain what it counts for after.
             // If the version check below fails, the transaction rolls back with it.
+            try await CaseTallies.lock(db, gridOf: id)
             try await CaseTallies.add(db, sign: -1, where: "c.id = \(bind: id)")
             guard let updated = try await db.raw("""
                 UPDATE cases SET state = \(bind: next.state.rawValue), assignee = \(bind: next.assignee?.description), reworks = \(bind: next.reworks),

@@ -40,6 +40,25 @@ public enum CaseTallies {
         """
     }
 
+    /// On PostgreSQL, takes each grid's tally lock for the rest of the transaction, in ascending grid order,
+    /// before a transaction touches the grids' rows: two transactions (a step and a batch of reports, say)
+    /// then never hold rows of one grid in opposite orders and deadlock. SQLite has one writer and needs none.
+    static func lock(_ db: any SQLDatabase, grids: [Int64]) async throws {
+        guard db.dialect.name == "postgresql", !grids.isEmpty else { return }
+        let ordered = Array(Set(grids)).sorted()
+        // unnest yields the array's order, and each row's lock is taken as that row is produced.
+        try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lockBase) + g) FROM unnest(\(bind: ordered)) AS t(g)").run()
+    }
+
+    /// The same for the grid of one matter.
+    static func lock(_ db: any SQLDatabase, gridOf caseID: Int64) async throws {
+        guard db.dialect.name == "postgresql" else { return }
+        try await db.raw("SELECT pg_advisory_xact_lock(\(bind: lockBase) + grid_id) FROM cases WHERE id = \(bind: caseID)").run()
+    }
+
+    /// The grid's lock key is this plus the grid's id (migrations use 4305240001).
+    static let lockBase: Int64 = 4_305_240_002 * 1_000_000
+
     /// Adds (`sign` 1) or takes away (`sign` -1) what the matters matching `condition` (over `cases c`) count for.
     /// Called with -1 before a matter's row changes and +1 after, so the sums follow every step.
     public static func add(_ db: any SQLDatabase, sign: Int, where condition: SQLQueryString) async throws {

@@ -208,6 +208,14 @@ public final class Database: Sendable {
 
     public func close() async throws { try await shutdown() }
 
+    /// Whether `error` is the database refusing data (a unique key, a foreign key, NOT NULL, a CHECK) rather
+    /// than the database being busy, gone or broken.
+    static func isConstraintViolation(_ error: any Error) -> Bool {
+        if let e = error as? SQLiteError { return "\(e.reason)".hasPrefix("constraint") }
+        if let e = error as? PSQLError, let state = e.serverInfo?[.sqlState] { return state.hasPrefix("23") }
+        return false
+    }
+
     /// On PostgreSQL, calls `body` with each payload sent with `NOTIFY channel` by any process, on a connection of
     /// its own, until the task is cancelled or the connection drops (then it throws; the caller reconnects).
     /// On SQLite, where every writer is in this process, it returns at once.

@@ -5,8 +5,9 @@ import SQLKit
 /// reports costs about what one report costs alone.
 ///
 /// While a batch is being written, new items wait; the next batch takes all of them (up to `limit`). A caller
-/// returns only after its item's transaction committed. If a batch fails, each of its items is written again
-/// alone, so a bad item fails only its own caller and the others still land.
+/// returns only after its item's transaction committed. If a batch breaks a constraint, each of its items is
+/// written again alone, so a bad item fails only its own caller and the others still land; any other failure
+/// (a busy or unreachable database) fails the whole batch at once rather than trying each item again.
 actor GroupCommit<Item: Sendable, Output: Sendable> {
     typealias Write = @Sendable ([Item], any SQLDatabase) async throws -> [Output]
 
@@ -47,7 +48,10 @@ actor GroupCommit<Item: Sendable, Output: Sendable> {
             precondition(outputs.count == batch.count, "a group write must give one output per item")
             for (entry, output) in zip(batch, outputs) { entry.caller.resume(returning: output) }
         } catch {
-            guard batch.count > 1 else { batch[0].caller.resume(throwing: error); return }
+            guard batch.count > 1, Database.isConstraintViolation(error) else {
+                for entry in batch { entry.caller.resume(throwing: error) }
+                return
+            }
             for entry in batch {
                 let item = entry.item
                 do {
