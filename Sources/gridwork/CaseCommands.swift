@@ -6,8 +6,8 @@ import GridworkStore
 
 /// Matters on a clock, from the server's command line.
 struct Cases: AsyncParsableCommand {
-    // One group for the loop's commands: `history` here, `figures` in FigureCommands.swift.
-    static let configuration = CommandConfiguration(abstract: "Matters (cases) of the county.", subcommands: [History.self, Figures.self])
+    // One group for the loop's commands: `history` and `retally` here, `figures` in FigureCommands.swift.
+    static let configuration = CommandConfiguration(abstract: "Matters (cases) of the county.", subcommands: [History.self, Figures.self, Retally.self])
 
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,6 +40,21 @@ struct Cases: AsyncParsableCommand {
                 let states = CaseState.allCases.map { "\($0.rawValue) \(result.byState[$0] ?? 0)" }.joined(separator: ", ")
                 print("已生成历史事项 (loaded) \(result.cases) 件, \(result.steps) 步, \(result.notices) 条通知, 用时 \(String(format: "%.1f", seconds)) s")
                 print("按状态 (by state): \(states)")
+            }
+        }
+    }
+
+    struct Retally: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count the figures' running sums again from the matters (a repair; steps and reports wait meanwhile).")
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            try await database.withStore { store in
+                let clock = ContinuousClock.now
+                let rows = try await CaseTallies.rebuild(store.database)
+                print("已重新统计 (recounted) \(rows) 行, 用时 \(String(format: "%.1f", (ContinuousClock.now - clock).seconds)) s")
             }
         }
     }

@@ -148,4 +148,23 @@ import Testing
             #expect(figures.total.reported == 32)
         }
     }
+
+    @Test func sumsBrokenByHandAreCountedAgainFromTheMatters() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let building = try RegionCode(T.building)
+            for _ in 0..<3 { _ = try await store.cases.report(T.rubbish(), at: .building(building), by: nil, now: T.monday) }
+            // setup: someone edits the sums by hand
+            try await store.database.transaction { db in
+                try await db.raw("UPDATE case_tallies SET reported = reported + 40, closed = 7").run()
+                try await db.raw("INSERT INTO case_tallies (grid_id, assignee, day, reported) SELECT id, 'user:nobody', 1, 5 FROM regions WHERE level = 'grid' LIMIT 1").run()
+            }
+            let db = store.database.reader
+            #expect(try await Self.kept(db) != (try await Self.recount(db)))
+            // act
+            let rows = try await CaseTallies.rebuild(store.database)
+            // check: the matters' own count again, and nothing else
+            #expect(rows == 2)
+            #expect(try await Self.kept(db) == (try await Self.recount(db)))
+        }
+    }
 }

@@ -77,6 +77,20 @@ public enum CaseTallies {
         try await db.raw(sql).run()
     }
 
+    /// Counts the sums again from the matters themselves, in one transaction that holds every grid's lock (so
+    /// steps and reports wait for it rather than interleave). For repairs: after matters were changed by hand in
+    /// the database, or by a server older than the sums. Returns the rows written.
+    @discardableResult
+    public static func rebuild(_ database: Database) async throws -> Int {
+        try await database.transaction { db in
+            let grids = try await db.raw("SELECT id FROM regions WHERE level = 'grid'").all().map { try $0.decode(column: "id", as: Int64.self) }
+            try await lock(db, grids: grids)
+            try await db.raw("DELETE FROM case_tallies").run()
+            try await add(db, sign: 1, where: "true")
+            return try await db.raw("SELECT COUNT(*) AS n FROM case_tallies").first()!.decode(column: "n", as: Int.self)
+        }
+    }
+
     /// The sums over `[from, to]` (Beijing days, inclusive) for the grids under `code`, per grid (`byArea`) or per assignee.
     static func sums(_ db: any SQLDatabase, under code: RegionCode, from: CivilDate, to: CivilDate, byArea: Bool) async throws -> [any SQLRow] {
         let key: SQLQueryString = byArea ? "t.grid_id" : "t.assignee"
