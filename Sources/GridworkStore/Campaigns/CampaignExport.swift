@@ -35,7 +35,7 @@ extension CampaignStore {
             written += rows.count
         }
         try sheet.close()
-        try await Store(database: database, sealer: sealer).audit(actor: Actor(viewer, address: address), action: "campaigns.export", target: "campaign:\(id)",
+        try await Store.audit(database, actor: Actor(viewer, address: address), action: "campaigns.export", target: "campaign:\(id)",
                               detail: "\(focus) \(written) visits \(format.rawValue)")
         return written
     }

@@ -105,18 +105,19 @@ public final class Database: Sendable {
                 // NORMAL is durable against a killed process in WAL mode; only power loss may drop the last commits.
                 try await db.raw("PRAGMA synchronous = NORMAL").run()
             }
+            let writer = opened[0].sql(queryLogLevel: nil)
+            // The writer keeps more of the indexes in memory: bulk loads insert into
+            // random places of the ID and phone indexes (64 MB; readers keep the default).
+            try await writer.raw("PRAGMA cache_size = -65536").run()
+            // Copying the WAL back into the database (and its fsync) happens beside the writer, once a second, instead
+            // of inside whichever commit crosses 1,000 pages: commits stay short under load. A passive checkpoint
+            // never blocks the writer or the readers.
+            try await writer.raw("PRAGMA wal_autocheckpoint = 0").run()
         } catch {
             for c in opened { try? await c.close() }
             throw StoreError.unreachable("\(location)", reason: "\(error)")
         }
         let connections = opened
-        // The writer keeps more of the indexes in memory: bulk loads insert into
-        // random places of the ID and phone indexes (64 MB; readers keep the default).
-        try await connections[0].sql(queryLogLevel: nil).raw("PRAGMA cache_size = -65536").run()
-        // Copying the WAL back into the database (and its fsync) happens beside the writer, once a second, instead
-        // of inside whichever commit crosses 1,000 pages: commits stay short under load. A passive checkpoint
-        // never blocks the writer or the readers.
-        try await connections[0].sql(queryLogLevel: nil).raw("PRAGMA wal_autocheckpoint = 0").run()
         let checkpointer = connections[3].sql(queryLogLevel: nil)
         let checkpoints = Task {
             while !Task.isCancelled {

@@ -48,6 +48,11 @@ public struct Store: Sendable {
 
     /// Records an event that changes nothing else (a refused request, say) in the audit trail.
     public func audit(actor: Actor, action: String, target: String, detail: String = "") async throws {
+        try await Self.audit(database, actor: actor, action: action, target: target, detail: detail)
+    }
+
+    /// The same, for stores that hold only the database.
+    static func audit(_ database: Database, actor: Actor, action: String, target: String, detail: String = "") async throws {
         let kind = database.kind
         try await database.transaction { db in
             try await AuditLog.append(db, kind: kind, actor: actor, action: action, target: target, detail: detail)

@@ -274,7 +274,7 @@ public struct ErrandStore: Sendable {
         guard d.roles.contains(.handler), Policy.mayUnmask(.phone, viewer: viewer) else { throw StoreError.notFound(what: Self.notFound, key: String(id)) }
         guard let sealed = try await database.reader.raw("SELECT phone_sealed FROM errands WHERE id = \(bind: id)").first()?
             .decode(column: "phone_sealed", as: String?.self) else { return nil }
-        try await Store(database: database, sealer: sealer).audit(actor: Actor(viewer, address: address), action: "unmask.phone", target: "errand:\(id)")
+        try await Store.audit(database, actor: Actor(viewer, address: address), action: "unmask.phone", target: "errand:\(id)")
         return try sealer.open(sealed)
     }
 
