@@ -84,7 +84,7 @@ import Testing
         try await TestDatabase.withStore { (store: Store) async throws in
             guard case .building(let b) = try await store.directory.lookup(Self.building) else { Issue.record("not a building"); return }
             #expect(b.staff.map(\.role) == [.buildingHead, .gridWorker, .gridLeader] && b.duties.count == 8 && b.range.hasPrefix("1–"))
-            #expect(b.community.name.contains("社区") || !b.community.name.isEmpty)
+            #expect(b.community.name == "江湾社区" && b.township.name == "桃花坪街道")
             // a new building head shows at once; the change is audited; a grid worker may not make it
             try await store.directory.setStaff(.buildingHead, at: Self.building, name: "张新", sex: .male, phone: "0739-8221234",
                                                viewer: Self.community, address: "t")
