@@ -272,32 +272,31 @@ struct CaseController: Sendable {
         let now = Clock.now()
         // Taken before anything is read: a change committed while this page is built makes the kept copy stale at once.
         let changes = app.store.database.changeCount
-        let session = all ? nil : context.session?.token
-        if let session, let html = app.inboxes.get(session, changes: changes, now: now) { return app.pages.htmlResponse(html) }
-        let limit = all ? 500 : Self.inboxFirst + 1
-        var rows: [CaseRow]
-        let title: String, hint: String
-        if viewer.role == .resident {
-            rows = try await app.store.cases.reportedBy(viewer, limit: limit)
-            (title, hint) = ("我反映的问题", "点开可查看每一步的办理情况,办结后请评价。")
-        } else {
-            rows = try await app.store.cases.inbox(viewer, now: now, limit: limit)
-            (title, hint) = ("我的待办", "红色为已超时,黄色为即将到期;超时未办的事项会自动升级到上一级督办。")
-        }
-        let more = !all && rows.count > Self.inboxFirst
-        if more { rows.removeLast(rows.count - Self.inboxFirst) }
-        let notices = try await app.store.cases.notices(viewer, limit: 5).map { "\(Self.local($0.at)) \($0.text)" }
-        let page = ListPage(title: title, hint: hint, rows: rows.map { Self.row($0, now: now) }, mayReport: viewer.role != .resident,
-                            residentReport: viewer.role == .resident, managesHooks: Policy.netSupervisors.contains(viewer.role),
-                            boardHref: Policy.watchesCases(viewer) ? "/cases/board" : nil, notices: notices,
-                            moreHref: more ? "/cases?all=1" : nil)
-        let html = app.pages.html(page, template: "cases", chrome: Chrome(context))
-        if let session {
-            // A yellow or red light turning on changes the page too.
+        let app = app
+        // Builds the page and says when its first light changes colour (a kept copy must not outlive that).
+        let build: @Sendable () async throws -> (html: String, lightChange: Int64?) = {
+            let limit = all ? 500 : Self.inboxFirst + 1
+            var rows: [CaseRow]
+            let title: String, hint: String
+            if viewer.role == .resident {
+                rows = try await app.store.cases.reportedBy(viewer, limit: limit)
+                (title, hint) = ("我反映的问题", "点开可查看每一步的办理情况,办结后请评价。")
+            } else {
+                rows = try await app.store.cases.inbox(viewer, now: now, limit: limit)
+                (title, hint) = ("我的待办", "红色为已超时,黄色为即将到期;超时未办的事项会自动升级到上一级督办。")
+            }
+            let more = !all && rows.count > Self.inboxFirst
+            if more { rows.removeLast(rows.count - Self.inboxFirst) }
+            let notices = try await app.store.cases.notices(viewer, limit: 5).map { "\(Self.local($0.at)) \($0.text)" }
+            let page = ListPage(title: title, hint: hint, rows: rows.map { Self.row($0, now: now) }, mayReport: viewer.role != .resident,
+                                residentReport: viewer.role == .resident, managesHooks: Policy.netSupervisors.contains(viewer.role),
+                                boardHref: Policy.watchesCases(viewer) ? "/cases/board" : nil, notices: notices,
+                                moreHref: more ? "/cases?all=1" : nil)
             let lightChange = rows.flatMap { [$0.yellowAt, $0.redAt] }.compactMap { $0 }.filter { $0 > now }.min()
-            app.inboxes.put(session, html, changes: changes, now: now, lightChange: lightChange)
+            return (app.pages.html(page, template: "cases", chrome: Chrome(context)), lightChange)
         }
-        return app.pages.htmlResponse(html)
+        guard !all, let session = context.session?.token else { return app.pages.htmlResponse(try await build().html) }
+        return app.pages.htmlResponse(try await app.inboxes.page(session, changes: changes, now: now, build: build))
     }
 
     /// 督办: late matters in the viewer's scope.
