@@ -179,10 +179,14 @@ public struct CaseStore: Sendable {
     /// Takes a matter in. With an idempotency key, a retry returns the matter the first attempt created.
     public func report(_ report: CaseReport, at location: CaseLocation, photos: [CasePhoto] = [], by viewer: Viewer?,
                        idempotencyKey: String? = nil, now: Int64 = Clock.now()) async throws -> (id: Int64, code: String) {
-        if let key = idempotencyKey, let existing = try await database.reader.raw("SELECT id, code FROM cases WHERE idempotency_key = \(bind: key)").first() {
-            return (try existing.decode(column: "id", as: Int64.self), try existing.decode(column: "code", as: String.self))
-        }
+        if let key = idempotencyKey, let existing = try await made(idempotencyKey: key) { return existing }
         return try await self.report(report, at: try await resolve(location), photos: photos, by: viewer, idempotencyKey: idempotencyKey, now: now)
+    }
+
+    /// The matter an earlier sending of the same form made, if any.
+    private func made(idempotencyKey key: String) async throws -> (id: Int64, code: String)? {
+        guard let r = try await database.reader.raw("SELECT id, code FROM cases WHERE idempotency_key = \(bind: key)").first() else { return nil }
+        return (try r.decode(column: "id", as: Int64.self), try r.decode(column: "code", as: String.self))
     }
 
     /// Takes in a matter whose place is known. Reports arriving together are written together (`CaseIntake`).
@@ -207,9 +211,7 @@ public struct CaseStore: Sendable {
             return (made.id, made.code)
         } catch {
             // The same form sent twice at once: both passed the check above, one landed; answer as it did.
-            if let key = idempotencyKey, let existing = try await database.reader.raw("SELECT id, code FROM cases WHERE idempotency_key = \(bind: key)").first() {
-                return (try existing.decode(column: "id", as: Int64.self), try existing.decode(column: "code", as: String.self))
-            }
+            if let key = idempotencyKey, let existing = try await made(idempotencyKey: key) { return existing }
             throw error
         }
     }
