@@ -3,7 +3,7 @@ import SQLKit
 
 /// Running sums of the loop's figures per grid, assignee and Beijing day of reporting, kept in the same
 /// transaction as every change to a matter. The county's figures for a year then add up one row per grid and
-/// day (about 63,000) instead of reading a million matters; a person's figures add up their own rows.
+/// day instead of reading a million matters; a person's figures add up their own rows.
 ///
 /// Each matter counts twice: once under its assignee (`''` when nobody has it yet) and once under `*`, the
 /// grid's row for every assignee, which is what the figures per area read.
