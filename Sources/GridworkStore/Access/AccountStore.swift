@@ -401,7 +401,7 @@ public struct AccountStore: Sendable {
 /// and again. An entry stands only while the `stamp` it was read under stands still, until its `expires` text
 /// timestamp, and for at most `lifetime` seconds — the longest a change made by another process takes to reach
 /// this one. `forgetAll()` moves the memo's own stamp, for lookups stamped with `generation`.
-public final class Recent<Value: Sendable>: Sendable {
+final class Recent<Value: Sendable>: Sendable {
     private struct Entry { let value: Value; let stamp: UInt64; let read: Date; let expires: String? }
     private let state = Locked<(entries: [String: Entry], generation: UInt64)>(([:], 0))
     let lifetime: TimeInterval

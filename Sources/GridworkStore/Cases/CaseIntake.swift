@@ -4,7 +4,7 @@ import SQLKit
 
 /// What the matters of one store share across requests: the categories and working calendar (read on every
 /// report, changed a few times a year) and the intake queue that writes concurrent reports in one transaction.
-public final class CaseShared: Sendable {
+final class CaseShared: Sendable {
     /// How long the categories and calendar are kept before they are read again. Changes made through this
     /// process take effect at once; changes made by another process within this many seconds.
     static let rulesLifetime: Int64 = 5
