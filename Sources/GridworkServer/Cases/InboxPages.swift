@@ -26,15 +26,10 @@ final class InboxPages: Sendable {
             building[key] = started
             return started
         }
-        do {
-            let built = try await task.value
-            put(session, built.html, changes: changes, now: now, lightChange: built.lightChange)
-            building.withLock { _ = $0.removeValue(forKey: key) }
-            return built.html
-        } catch {
-            building.withLock { _ = $0.removeValue(forKey: key) }
-            throw error
-        }
+        defer { building.withLock { _ = $0.removeValue(forKey: key) } }
+        let built = try await task.value
+        put(session, built.html, changes: changes, now: now, lightChange: built.lightChange)
+        return built.html
     }
 
     /// The page kept for this session, if nothing it shows can have changed.
