@@ -19,6 +19,27 @@ import Testing
         #expect(records == [["a", "bc\nd", "e"], ["f", "g"]])
     }
 
+    /// Fields are taken straight from a piece when they can be: the records must not depend on where pieces end,
+    /// even inside a character, a quote or a CR LF.
+    @Test func recordsDoNotDependOnWherePiecesEnd() throws {
+        let text = "姓名,地址,备注\r\n王伟,\"一单元\r\n二楼\",a\"b\r\n\"说\"\"好\"\"\",x\ry,\n\n李,,\"\"\r\n张三丰,湖南省邵阳市,末行"
+        let expected: [[String]] = [["姓名", "地址", "备注"], ["王伟", "一单元\r\n二楼", "a\"b"], ["说\"好\"", "xy", ""], ["李", "", ""],
+                                    ["张三丰", "湖南省邵阳市", "末行"]]
+        let bytes = Array(text.utf8)
+        func parse(_ pieces: [ArraySlice<UInt8>]) throws -> [[String]] {
+            var p = CSVParser()
+            var records: [[String]] = []
+            for piece in pieces { records += Array(piece).withUnsafeBufferPointer { p.feed(bytes: $0) } }
+            if let last = try p.finish() { records.append(last) }
+            return records
+        }
+        #expect(try parse([bytes[...]]) == expected)
+        for cut in 0...bytes.count {
+            #expect(try parse([bytes[..<cut], bytes[cut...]]) == expected, "cut at byte \(cut)")
+        }
+        #expect(try parse(bytes.indices.map { bytes[$0...$0] }) == expected)
+    }
+
     @Test func anOpenQuoteAtTheEndIsAnError() {
         var p = CSVParser()
         _ = p.feed("h\n\"never closed,1\n")

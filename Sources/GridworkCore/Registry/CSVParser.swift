@@ -15,31 +15,67 @@ public struct CSVParser: Sendable {
 
     /// Feeds the next piece of text; returns the records it completed.
     public mutating func feed(_ text: Substring) -> [[String]] {
+        var text = text
+        return text.withUTF8 { feed(bytes: $0) }
+    }
+
+    /// Feeds the next piece as UTF-8 bytes (a piece may end anywhere, even inside a quoted field).
+    /// Runs of plain bytes are found in one scan and, when a field is one such run, made into its
+    /// String straight from the piece, not byte by byte through `field`.
+    public mutating func feed(bytes: UnsafeBufferPointer<UInt8>) -> [[String]] {
         var out: [[String]] = []
-        for byte in text.utf8 {
+        // A field that is so far one run of this piece, not yet copied.
+        var direct: Range<Int>?
+        func spill(_ direct: inout Range<Int>?, into field: inout [UInt8]) {
+            if let run = direct { field.append(contentsOf: bytes[run]); direct = nil }
+        }
+        var i = 0
+        let n = bytes.count
+        while i < n {
             if inQuotes {
-                if byte == 0x22 { inQuotes = false; quoteJustClosed = true } else { field.append(byte) }
+                var j = i
+                while j < n, bytes[j] != 0x22 { j += 1 }
+                field.append(contentsOf: bytes[i..<j])
+                if j < n { inQuotes = false; quoteJustClosed = true; j += 1 }
+                i = j
                 continue
             }
+            let byte = bytes[i]
             switch byte {
             case 0x22: // "
+                spill(&direct, into: &field)
                 if quoteJustClosed { field.append(byte); inQuotes = true; quoteJustClosed = false }
                 else if !fieldStarted { inQuotes = true; fieldStarted = true }
                 else { field.append(byte) }
+                i += 1
                 continue
             case 0x2C: // ,
-                endField()
+                endField(bytes, &direct)
+                i += 1
             case 0x0A: // LF (a CR before it is dropped below)
-                endField()
+                endField(bytes, &direct)
                 if let r = endRecord() { out.append(r) }
+                i += 1
             case 0x0D:
-                break
+                i += 1
             default:
+                var j = i + 1
+                while j < n {
+                    let b = bytes[j]
+                    if b == 0x2C || b == 0x0A || b == 0x0D || b == 0x22 { break }
+                    j += 1
+                }
                 fieldStarted = true
-                field.append(byte)
+                // Taken straight from the piece only when the field ends within it at a comma or line end.
+                if field.isEmpty, direct == nil, j < n, bytes[j] != 0x22 { direct = i..<j } else {
+                    spill(&direct, into: &field)
+                    field.append(contentsOf: bytes[i..<j])
+                }
+                i = j
             }
             quoteJustClosed = false
         }
+        spill(&direct, into: &field)
         return out
     }
 
@@ -53,6 +89,17 @@ public struct CSVParser: Sendable {
     public struct Unterminated: Error, Equatable, Sendable {
         /// The 1-based record (counting the header) whose quote never closed.
         public let record: Int
+    }
+
+    private mutating func endField(_ piece: UnsafeBufferPointer<UInt8>, _ direct: inout Range<Int>?) {
+        if let run = direct {
+            record.append(String(decoding: UnsafeBufferPointer(rebasing: piece[run]), as: UTF8.self))
+            direct = nil
+            fieldStarted = false
+            quoteJustClosed = false
+        } else {
+            endField()
+        }
     }
 
     private mutating func endField() {

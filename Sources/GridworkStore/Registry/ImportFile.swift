@@ -73,11 +73,11 @@ struct ImportFile {
         }
         var records: [[String]] = []
         if !piece.isEmpty {
-            guard let text = String(data: piece, encoding: encoding == .utf8 ? .utf8 : Self.gb18030) else {
+            guard var text = String(data: piece, encoding: encoding == .utf8 ? .utf8 : Self.gb18030) else {
                 throw StoreError.invalid(field: "编码 (encoding)",
                                          reason: "第\(bytesRead - data.count + 1)字节附近的内容不是\(encoding!.rawValue)编码,请另存为UTF-8或GBK的CSV (bytes near offset \(bytesRead - data.count) are not \(encoding!.rawValue))")
             }
-            records = parser.feed(Substring(text))
+            records = text.withUTF8 { parser.feed(bytes: $0) }
         }
         pending = Data(pending[cut...])
         if atEnd {
