@@ -33,11 +33,13 @@ let package = Package(
         ),
         /// The system zlib, for XLSX (ZIP) import and export.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        /// The system OpenSSL's libcrypto, for sealing bulk imports (see `Sealer.Bulk`).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         .target(name: "GridworkCore", dependencies: ["CZlib"]),
         .target(
             name: "GridworkStore",
             dependencies: [
-                "GridworkCore",
+                "GridworkCore", "COpenSSL",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
@@ -73,7 +75,7 @@ let package = Package(
         .testTarget(name: "GridworkCoreTests", dependencies: ["GridworkCore"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "GridworkStoreTests",
-            dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport"]
+            dependencies: ["GridworkStore", "GridworkDemo", "GridworkTestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "GridworkDemoTests", dependencies: ["GridworkDemo", "GridworkTestSupport"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GridworkCore
 import GridworkStore
@@ -46,6 +47,43 @@ import Testing
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "found \(secret.prefix(6))… in the file")
             }
         }
+    }
+
+    /// Known answers computed outside Swift (Python's hmac: HKDF-SHA-256 of the master key with info
+    /// "gridwork index v1", then HMAC-SHA-256 truncated to 16 bytes): indexes written by any earlier
+    /// version must still be found.
+    @Test func theBlindIndexIsTruncatedHMACSHA256UnderTheDerivedKey() throws {
+        let sealer = Sealer(masterKey: SymmetricKey(data: Data(repeating: 7, count: 32)))
+        #expect(sealer.blindIndex("430524199001010016") == "1539a803acd1dbaf72980ea0fe2a2a92")
+        #expect(sealer.blindIndex("") == "edda68b851658839444186c4c83a7ac8")
+        #expect(sealer.blindIndex("13812342151") == "ec05543799b03022cc09eb08fbb88429")
+        // Longer than one SHA-256 block.
+        #expect(sealer.blindIndex(String(repeating: "张", count: 40)) == "580943faa7159ba66a8fd8ff97f84fab")
+        let (index, key) = sealer.blindIndexAndKey("430524199001010016")
+        #expect(index == "1539a803acd1dbaf72980ea0fe2a2a92")
+        #expect(key == 0x1539_a803_acd1_dbaf)
+    }
+
+    @Test func bulkSealingOpensWithTheSealerAndNeverRepeatsANonce() throws {
+        let sealer = Sealer(masterKey: SymmetricKey(size: .bits256))
+        let bulk = sealer.bulk()
+        var nonces = Set<Data>()
+        let values = ["430524199001010016", "13812342151", "", "张三丰·阿卜杜拉", String(repeating: "x", count: 1_000)]
+        for i in 0..<12_000 { // spans two refills of the nonce pool
+            let plain = values[i % values.count]
+            let sealed = bulk.seal(plain)
+            #expect(try sealer.open(sealed) == plain)
+            let box = try #require(Data(base64Encoded: sealed))
+            // Foundation writes the same base64 (padding included) for the same bytes.
+            #expect(box.base64EncodedString() == sealed)
+            #expect(box.count == 12 + plain.utf8.count + 16)
+            nonces.insert(box.prefix(12))
+        }
+        #expect(nonces.count == 12_000)
+        // A tampered box is refused, as for anything sealed one value at a time.
+        var tampered = try #require(Data(base64Encoded: bulk.seal("13812342151")))
+        tampered[14] ^= 1
+        #expect(throws: (any Error).self) { try sealer.open(tampered.base64EncodedString()) }
     }
 
     @Test func aWrongKeyIsRefused() async throws {

@@ -1,3 +1,4 @@
+import COpenSSL
 import Crypto
 import Foundation
 
@@ -10,14 +11,16 @@ import Foundation
 // SymmetricKey is immutable once made; swift-crypto 3 just does not declare it Sendable.
 public struct Sealer: @unchecked Sendable {
     private let encryptionKey: SymmetricKey
-    private let indexKey: SymmetricKey
-    /// HMAC already keyed: copying it skips hashing the key for every value.
-    private let keyedIndex: HMAC<SHA256>
+    /// HMAC-SHA-256 under the index key, its pads hashed once (OpenSSL: swift-crypto hashes the key again for
+    /// every value). A plain C struct: copied, never shared mutably.
+    private let keyedIndex: gw_hmac_key
 
     public init(masterKey: SymmetricKey) {
         encryptionKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey, info: Data("gridwork seal v1".utf8), outputByteCount: 32)
-        indexKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey, info: Data("gridwork index v1".utf8), outputByteCount: 32)
-        keyedIndex = HMAC<SHA256>(key: indexKey)
+        let indexKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: masterKey, info: Data("gridwork index v1".utf8), outputByteCount: 32)
+        var keyed = gw_hmac_key()
+        indexKey.withUnsafeBytes { gw_hmac_init(&keyed, $0.bindMemory(to: UInt8.self).baseAddress, $0.count) }
+        keyedIndex = keyed
     }
 
     /// AES-GCM with a random nonce; base64 of nonce ‖ ciphertext ‖ tag.
@@ -38,59 +41,108 @@ public struct Sealer: @unchecked Sendable {
         blindIndexAndKey(plain).index
     }
 
-    /// The blind index and its first 8 bytes as a number (a compact key for de-duplicating bulk loads).
+    /// The blind index and its first 8 bytes as a number (a compact key for de-duplicating bulk loads):
+    /// HMAC-SHA-256 under the index key, truncated to 16 bytes.
     public func blindIndexAndKey(_ plain: String) -> (index: String, key: UInt64) {
-        var mac = keyedIndex
-        var plain = plain
-        plain.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
-        let code = mac.finalize()
-        return code.withUnsafeBytes { bytes in
-            // Hex by hand: String(format:) cost more than the HMAC itself in bulk loads.
-            let digits: StaticString = "0123456789abcdef"
-            let index = String(unsafeUninitializedCapacity: 32) { out in
-                digits.withUTF8Buffer { d in
-                    for i in 0..<16 { out[2 * i] = d[Int(bytes[i] >> 4)]; out[2 * i + 1] = d[Int(bytes[i] & 15)] }
-                }
-                return 32
+        Self.withBytes(plain) { bytes, count in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { code in
+                withUnsafePointer(to: keyedIndex) { gw_hmac($0, bytes, count, code.baseAddress!) }
+                var key: UInt64 = 0
+                for i in 0..<8 { key = key << 8 | UInt64(code[i]) }
+                return (Self.hex(UnsafeBufferPointer(rebasing: code[0..<16])), key)
             }
-            var key: UInt64 = 0
-            for i in 0..<8 { key = key << 8 | UInt64(bytes[i]) }
-            return (index, key)
         }
     }
 
-    /// Like `seal(_:)`, with a nonce the caller drew (bulk loads draw them from the system in bulk, see `Nonces`).
-    public func seal(_ plain: String, nonce: AES.GCM.Nonce) -> String {
-        let box = try! AES.GCM.seal(Data(plain.utf8), using: encryptionKey, nonce: nonce)
-        return box.combined!.base64EncodedString()
+    /// The UTF-8 bytes of `text` (a valid pointer even when empty: C wants one for zero bytes too).
+    static func withBytes<R>(_ text: String, _ body: (UnsafePointer<UInt8>, Int) -> R) -> R {
+        var text = text
+        return text.withUTF8 { bytes in
+            if let base = bytes.baseAddress { return body(base, bytes.count) }
+            let zero: UInt8 = 0
+            return withUnsafePointer(to: zero) { body($0, 0) }
+        }
     }
 
-    /// Random 96-bit AES-GCM nonces, read from the system's CSPRNG 64 KiB at a time rather than per value.
-    public struct Nonces {
-        private var pool: [UInt8] = []
-        private var offset = 0
-        private let urandom = FileHandle(forReadingAtPath: "/dev/urandom")
-
-        public init() {}
-
-        public mutating func next() -> AES.GCM.Nonce {
-            if offset + 12 > pool.count {
-                pool = [UInt8](repeating: 0, count: 65_532)
-                // One read of the kernel's CSPRNG, not a system call per 8 bytes.
-                if let data = try? urandom?.read(upToCount: pool.count), data.count == pool.count {
-                    pool = [UInt8](data)
-                } else {
-                    var generator = SystemRandomNumberGenerator()
-                    pool.withUnsafeMutableBytes { raw in
-                        for i in stride(from: 0, to: raw.count, by: 4) {
-                            raw.storeBytes(of: UInt32(truncatingIfNeeded: generator.next()), toByteOffset: i, as: UInt32.self)
-                        }
-                    }
-                }
-                offset = 0
+    /// Lower-case hex, by hand: String(format:) cost more than the HMAC itself in bulk loads.
+    static func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            digits.withUTF8Buffer { d in
+                for (i, b) in bytes.enumerated() { out[2 * i] = d[Int(b >> 4)]; out[2 * i + 1] = d[Int(b & 15)] }
             }
+            return bytes.count * 2
+        }
+    }
+
+    /// Standard base64 with padding, as Foundation's `base64EncodedString()` writes it.
+    static func base64(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        let length = (bytes.count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: length) { out in
+            alphabet.withUTF8Buffer { a in
+                var i = 0, o = 0
+                while i + 3 <= bytes.count {
+                    let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                    out[o] = a[Int(n >> 18)]; out[o + 1] = a[Int(n >> 12 & 63)]; out[o + 2] = a[Int(n >> 6 & 63)]; out[o + 3] = a[Int(n & 63)]
+                    i += 3; o += 4
+                }
+                let rest = bytes.count - i
+                if rest > 0 {
+                    let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                    out[o] = a[Int(n >> 18)]; out[o + 1] = a[Int(n >> 12 & 63)]
+                    out[o + 2] = rest == 2 ? a[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                    out[o + 3] = UInt8(ascii: "=")
+                }
+            }
+            return length
+        }
+    }
+
+    /// A sealer for one task of a bulk load.
+    public func bulk() -> Bulk { Bulk(encryptionKey: encryptionKey) }
+
+    /// Seals like `seal(_:)` (any `Sealer` with the key opens it) for one task of a bulk load: one cipher
+    /// context kept for every value, and nonces drawn from the system's CSPRNG 64 KiB at a time. swift-crypto
+    /// sets up a new context per value, which was most of the cost of sealing a million-row import.
+    /// Not for sharing between tasks.
+    public final class Bulk {
+        private let context: OpaquePointer
+        private var nonces = [UInt8](repeating: 0, count: 65_532)
+        private var offset = 65_532
+
+        init(encryptionKey: SymmetricKey) {
+            // Fails only when OpenSSL cannot allocate, or lacks AES-256-GCM: neither is recoverable here.
+            guard let context = encryptionKey.withUnsafeBytes({ gw_gcm_new($0.bindMemory(to: UInt8.self).baseAddress) }) else {
+                fatalError("OpenSSL could not set up AES-256-GCM")
+            }
+            self.context = context
+        }
+
+        deinit { EVP_CIPHER_CTX_free(context) }
+
+        /// AES-GCM with a fresh random nonce; base64 of nonce ‖ ciphertext ‖ tag.
+        public func seal(_ plain: String) -> String {
+            if offset + 12 > nonces.count { refill() }
             defer { offset += 12 }
-            return try! AES.GCM.Nonce(data: pool[offset..<offset + 12])
+            return Sealer.withBytes(plain) { bytes, count in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12 + count + 16) { box in
+                    nonces.withUnsafeBufferPointer { _ = box.initialize(fromContentsOf: $0[offset..<offset + 12]) }
+                    guard gw_gcm_seal(context, box.baseAddress, bytes, Int32(count), box.baseAddress! + 12) == 1 else {
+                        fatalError("OpenSSL failed to seal with AES-256-GCM")
+                    }
+                    return Sealer.base64(UnsafeBufferPointer(box))
+                }
+            }
+        }
+
+        private func refill() {
+            let drawn = nonces.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32($0.count)) }
+            if drawn != 1 { // OpenSSL's generator unavailable: the system's own, 8 bytes at a time
+                var generator = SystemRandomNumberGenerator()
+                for i in nonces.indices { nonces[i] = generator.next() }
+            }
+            offset = 0
         }
     }
 

@@ -105,24 +105,33 @@ public struct ResidentImporter: Sendable {
         let columns = ImportColumnIndex(map.columns)
         let net = try await NetIndex.load(store.database)
         // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
-        let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows)
+        // A first load (no residents yet) sets the secondary indexes aside and builds them once at the end.
+        let firstLoad = options.dryRun ? false : try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
+        let writer: ImportWriter? = options.dryRun ? nil
+            : try await ImportWriter.open(store.database.location, commitRows: options.commitRows, setAside: firstLoad ? Self.setAsideIndexes : [])
         // Sized from the file: one row of a typical export is ~250 bytes.
         var seen = SeenIDs(expected: file.size / 256)
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
         var batch: [Row] = []
         var rowNumber = headerRow // row numbers are Excel's: the header is usually row 1
 
-        // One batch is written while the next is prepared; batches land in file order.
-        var writing: Task<Void, any Error>?
+        // Batches are written in file order, each by a task that first waits for the one before; preparing runs
+        // up to `Self.writesAhead` batches ahead of the writer, so neither waits for the other batch by batch.
+        var writes: [Task<Void, any Error>] = [] // oldest first
         let login = actor.login
         func flush() async throws {
             guard !batch.isEmpty else { return }
             let prepared = try await prepare(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
                                              skipThrough: resumeAfter, report: &report, reportWriter: &reportWriter)
             batch.removeAll(keepingCapacity: true)
-            try await writing?.value
             if let prepared, let writer {
-                writing = Task { try await writer.write(prepared, runID: runID, actor: login) }
+                if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
+                // A failed write fails every write queued after it, unwritten.
+                let previous = writes.last
+                writes.append(Task {
+                    try await previous?.value
+                    try await writer.write(prepared, runID: runID, actor: login)
+                })
             }
             progress(file.bytesRead, file.size, report.rows)
         }
@@ -141,10 +150,10 @@ public struct ResidentImporter: Sendable {
                 pendingRecords = next
             }
             try await flush()
-            try await writing?.value
+            try await writes.last?.value
         } catch {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
-            _ = try? await writing?.value
+            for write in writes { _ = try? await write.value }
             await writer?.close()
             throw error
         }
@@ -156,6 +165,9 @@ public struct ResidentImporter: Sendable {
         report.reportFile = try reportWriter.close()
         return report
     }
+
+    /// Prepared batches that may wait for the writer (each ~5,000 rows, a few MB).
+    static let writesAhead = 2
 
     static func defaultReportPath(_ path: String) -> String {
         let lower = path.lowercased()
@@ -171,19 +183,23 @@ public struct ResidentImporter: Sendable {
 
     // MARK: one batch
 
-    /// A row checked and sealed off the database path.
-    private struct Checked: Sendable {
-        let row: Row
-        let result: Result<Sealed, RowProblems>
-    }
-
-    private struct Sealed: Sendable {
-        let person: ImportedResident
-        let index: String
-        let key: UInt64
-        let sealedID: String
-        let sealedPhone: String?
-        let phoneIndex: String?
+    /// One part of a batch, checked, sealed and placed on a core of its own. `numbers`, `positions`, `keys`,
+    /// `residents` and `people` are parallel: entry i of each is one row, ready to write as a new person.
+    /// Rows are kept in plain arrays of concrete types, not wrapped per row: copying wrappers through
+    /// generic code (a `Result` per row) had cost more than validating the rows.
+    private struct Part: Sendable {
+        var numbers: [Int] = []
+        /// Where the row is in the batch.
+        var positions: [Int] = []
+        var keys: [UInt64] = []
+        var residents: [NewResident] = []
+        /// The row as checked: merging into a known person needs what the file left empty.
+        var people: [ImportedResident] = []
+        /// Rows refused by their own content, with every reason.
+        var refused: [(position: Int, problems: [RowProblem])] = []
+        /// Rows with a valid ID number but no place in the net (or outside the importer's scope): their ID
+        /// still counts, in file order, for finding the same person twice in a file.
+        var misplaced: [(position: Int, key: UInt64, problem: RowProblem)] = []
     }
 
     /// One new resident, every column ready (the ID is given when the batch is written).
@@ -229,106 +245,175 @@ public struct ResidentImporter: Sendable {
                          options: ImportOptions, skipThrough: Int, report: inout ImportReport,
                          reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
-        let today = options.today
-        // Checking and sealing are pure: split them over the cores.
-        let parts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-        let size = (rows.count + parts - 1) / parts
-        let checked: [Checked] = try await withThrowingTaskGroup(of: (Int, [Checked]).self) { group in
-            for part in 0..<parts where part * size < rows.count {
-                let slice = rows[(part * size)..<min(rows.count, (part + 1) * size)]
-                group.addTask {
-                    var nonces = Sealer.Nonces()
-                    var memo = ResidentRowValidator.Memo()
-                    return (part, slice.map { row in
-                        Checked(row: row, result: ResidentRowValidator.validate(cells: row.cells, index: columns, county: county, today: today,
-                                                                                memo: &memo).map { p in
-                            let (index, key) = sealer.blindIndexAndKey(p.citizenID.value)
-                            return Sealed(person: p, index: index, key: key, sealedID: sealer.seal(p.citizenID.value, nonce: nonces.next()),
-                                          sealedPhone: p.phone.map { sealer.seal($0.value, nonce: nonces.next()) },
-                                          phoneIndex: p.phone.map { sealer.blindIndex($0.value) })
-                        })
-                    })
-                }
+        let today = options.today, scope = options.scope
+        // Checking, sealing and placing are pure: split them over the cores.
+        let count = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let size = (rows.count + count - 1) / count
+        let parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
+            for index in 0..<count where index * size < rows.count {
+                let range = (index * size)..<min(rows.count, (index + 1) * size)
+                group.addTask { (index, Self.check(rows, range, columns: columns, county: county, today: today, net: net, scope: scope, sealer: sealer)) }
             }
-            var out = [[Checked]](repeating: [], count: parts)
-            for try await (part, list) in group { out[part] = list }
-            return out.flatMap { $0 }
+            var out = [Part](repeating: Part(), count: count)
+            for try await (index, part) in group { out[index] = part }
+            return out
         }
 
-        typealias Accepted = (row: Row, sealed: Sealed, household: Int64, building: Int64, address: String, place: String)
-        var accepted: [Accepted] = []
-        accepted.reserveCapacity(checked.count)
-        var rejected: [(Row, [RowProblem])] = []
-        for c in checked {
-            switch c.result {
-            case .failure(let problems): rejected.append((c.row, problems.list))
-            case .success(let v):
-                if let first = seen.insert(v.key, row: c.row.number) {
-                    rejected.append((c.row, [RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")]))
-                    continue
+        // The same person twice in the file, in file order; then the rows an interrupted run already wrote
+        // (checked for duplicates, not written again).
+        var rejected: [(position: Int, problems: [RowProblem])] = []
+        var dropped = [Set<Int>](repeating: [], count: parts.count) // per part: rows not written as new people
+        for (p, part) in parts.enumerated() {
+            rejected += part.refused
+            var c = 0, m = 0
+            while c < part.numbers.count || m < part.misplaced.count {
+                if m < part.misplaced.count, c == part.numbers.count || part.misplaced[m].position < part.positions[c] {
+                    let row = part.misplaced[m]
+                    m += 1
+                    let first = seen.insert(row.key, row: rows[row.position].number)
+                    rejected.append((row.position, [first.map(Self.duplicate(of:)) ?? row.problem]))
+                } else {
+                    if let first = seen.insert(part.keys[c], row: part.numbers[c]) {
+                        rejected.append((part.positions[c], [Self.duplicate(of: first)]))
+                        dropped[p].insert(c)
+                    } else if part.numbers[c] <= skipThrough {
+                        dropped[p].insert(c)
+                    }
+                    c += 1
                 }
-                guard let building = net.buildings[v.person.building.value] else {
-                    rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)在本县的网格中不存在 (no such building in the net)")]))
-                    continue
-                }
-                if let scope = options.scope, !v.person.building.isWithin(scope) {
-                    rejected.append((c.row, [RowProblem(.building, "楼栋\(v.person.building)不在您的负责范围\(scope)内 (outside your scope)")]))
-                    continue
-                }
-                guard let household = net.household(building: building.id, room: v.person.room) else {
-                    rejected.append((c.row, [RowProblem(.room, "房号“\(v.person.room)”在楼栋\(v.person.building)中不存在 (no such dwelling in the building)")]))
-                    continue
-                }
-                accepted.append((c.row, v, household, building.id, building.address + v.person.room, building.name + v.person.room))
             }
         }
-        // Rows an interrupted run already wrote are checked (for duplicates) but not written again.
-        let fresh = accepted.filter { $0.row.number > skipThrough }
-        let freshRejected = rejected.filter { $0.0.number > skipThrough }
-        report.rows += rows.filter { $0.number > skipThrough }.count
-        report.rejected += freshRejected.count
-        for (row, problems) in freshRejected { try reportWriter.add(row: row.number, problems: problems, cells: row.cells) }
+        rejected.sort { $0.position < $1.position }
+        var freshRejected = 0
+        for (position, problems) in rejected where rows[position].number > skipThrough {
+            freshRejected += 1
+            try reportWriter.add(row: rows[position].number, problems: problems, cells: rows[position].cells)
+        }
+        report.rows += rows.reduce(0) { $0 + ($1.number > skipThrough ? 1 : 0) }
+        report.rejected += freshRejected
         guard let lastRow = rows.last?.number, lastRow > skipThrough else { return nil }
 
-        let existing = try await lookUp(fresh.map(\.sealed.index))
-        var prepared = Prepared(lastRow: lastRow, rejected: freshRejected.count)
-        prepared.residents.reserveCapacity(fresh.count - existing.count)
-        for item in fresh {
-            let p = item.sealed.person
-            guard let old = existing[item.sealed.index] else {
-                prepared.created += 1
-                prepared.residents.append(NewResident(
-                    household: item.household, building: item.building, name: p.name, sex: p.sex.rawValue, birthDate: p.birthDate.iso,
-                    ethnicity: p.ethnicity ?? "未填写", relation: (p.relation ?? .other).rawValue, idSealed: item.sealed.sealedID,
-                    idIndex: item.sealed.index, idMasked: p.citizenID.masked, phoneSealed: item.sealed.sealedPhone,
-                    phoneIndex: item.sealed.phoneIndex, phoneMasked: p.phone?.masked, address: p.address ?? item.address,
-                    registeredAddress: p.registeredAddress ?? p.address ?? item.address, tags: (p.tags ?? []).map(\.rawValue)))
-                continue
-            }
-            // The registry's own rule (as for a move-in recorded by hand): the dead do not come back by import.
-            if old.status == .deceased {
-                let problems = [RowProblem(.citizenID, "此人已登记死亡,如有误请先在居民页核实 (recorded as deceased)")]
-                report.rejected += 1
-                prepared.rejected += 1
-                try reportWriter.add(row: item.row.number, problems: problems, cells: item.row.cells)
-                continue
-            }
-            let changes = Self.changes(old: old, new: p, household: item.household, building: item.building, address: item.address,
-                                       place: item.place, sealer: sealer)
-            if changes.isEmpty { report.unchanged += 1 } else {
-                prepared.updated += 1
-                prepared.updates.append(Update(id: old.id, changes: changes, tags: changes.contains { $0.field == "tags" } ? p.tags : nil,
-                                               arrival: old.status == .movedOut ? item.household : nil))
-            }
-            if p.name != old.name {
-                report.conflicts += 1
-                try reportWriter.add(row: item.row.number, problems: [RowProblem(.name, "与登记信息不同:原“\(old.name)”,现“\(p.name)”,已按文件更新 (differs from the registry; updated)")],
-                                     cells: item.row.cells)
+        var indexes: [String] = []
+        for (p, part) in parts.enumerated() {
+            for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) { indexes.append(resident.idIndex) }
+        }
+        let existing = try await lookUp(indexes)
+        var prepared = Prepared(lastRow: lastRow, rejected: freshRejected)
+        if !existing.isEmpty {
+            for (p, part) in parts.enumerated() {
+                for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) {
+                    guard let old = existing[resident.idIndex] else { continue }
+                    dropped[p].insert(c)
+                    try merge(part.people[c], as: resident, into: old, row: rows[part.positions[c]], net: net, prepared: &prepared,
+                              report: &report, reportWriter: &reportWriter)
+                }
             }
         }
+        // Everyone else is new: the parts' arrays are taken whole when nothing was dropped (the usual case).
+        for (p, part) in parts.enumerated() {
+            if dropped[p].isEmpty {
+                if prepared.residents.isEmpty { prepared.residents = part.residents } else { prepared.residents += part.residents }
+            } else {
+                for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) { prepared.residents.append(resident) }
+            }
+        }
+        prepared.created = prepared.residents.count
         report.created += prepared.created
         report.updated += prepared.updated
         return options.dryRun ? nil : prepared
+    }
+
+    static func duplicate(of first: Int) -> RowProblem {
+        RowProblem(.citizenID, "与第\(first)行的身份证号重复 (same ID number as row \(first))")
+    }
+
+    /// Checks, seals and places `rows[range]` (one task's share of a batch).
+    private static func check(_ rows: [Row], _ range: Range<Int>, columns: ImportColumnIndex, county: RegionCode, today: CivilDate,
+                              net: NetIndex, scope: RegionCode?, sealer: Sealer) -> Part {
+        let sealing = sealer.bulk()
+        var memo = ResidentRowValidator.Memo()
+        var part = Part()
+        part.numbers.reserveCapacity(range.count); part.positions.reserveCapacity(range.count); part.keys.reserveCapacity(range.count)
+        part.residents.reserveCapacity(range.count); part.people.reserveCapacity(range.count)
+        for position in range {
+            let p: ImportedResident
+            switch ResidentRowValidator.validate(cells: rows[position].cells, index: columns, county: county, today: today, memo: &memo) {
+            case .failure(let problems): part.refused.append((position, problems.list)); continue
+            case .success(let checked): p = checked
+            }
+            let (index, key) = sealer.blindIndexAndKey(p.citizenID.value)
+            guard let building = net.buildings[p.building.value] else {
+                part.misplaced.append((position, key, RowProblem(.building, "楼栋\(p.building)在本县的网格中不存在 (no such building in the net)")))
+                continue
+            }
+            if let scope, !p.building.isWithin(scope) {
+                part.misplaced.append((position, key, RowProblem(.building, "楼栋\(p.building)不在您的负责范围\(scope)内 (outside your scope)")))
+                continue
+            }
+            guard let household = net.household(building: building.id, room: p.room) else {
+                part.misplaced.append((position, key, RowProblem(.room, "房号“\(p.room)”在楼栋\(p.building)中不存在 (no such dwelling in the building)")))
+                continue
+            }
+            let address = p.address ?? building.address + p.room
+            part.numbers.append(rows[position].number)
+            part.positions.append(position)
+            part.keys.append(key)
+            part.residents.append(NewResident(
+                household: household, building: building.id, name: p.name, sex: p.sex.rawValue, birthDate: p.birthDate.iso,
+                ethnicity: p.ethnicity ?? "未填写", relation: (p.relation ?? .other).rawValue, idSealed: sealing.seal(p.citizenID.value),
+                idIndex: index, idMasked: p.citizenID.masked, phoneSealed: p.phone.map { sealing.seal($0.value) },
+                phoneIndex: p.phone.map { sealer.blindIndex($0.value) }, phoneMasked: p.phone?.masked, address: address,
+                registeredAddress: p.registeredAddress ?? address, tags: (p.tags ?? []).map(\.rawValue)))
+            part.people.append(p)
+        }
+        return part
+    }
+
+    /// A row for a person the registry knows: their changed fields, with history (or a refusal for the dead).
+    private func merge(_ p: ImportedResident, as resident: NewResident, into old: Existing, row: Row, net: NetIndex,
+                       prepared: inout Prepared, report: inout ImportReport, reportWriter: inout ReportWriter) throws {
+        // The registry's own rule (as for a move-in recorded by hand): the dead do not come back by import.
+        if old.status == .deceased {
+            let problems = [RowProblem(.citizenID, "此人已登记死亡,如有误请先在居民页核实 (recorded as deceased)")]
+            report.rejected += 1
+            prepared.rejected += 1
+            try reportWriter.add(row: row.number, problems: problems, cells: row.cells)
+            return
+        }
+        // The row was placed, so its building is in the net.
+        let building = net.buildings[p.building.value]!
+        let changes = Self.changes(old: old, new: p, household: resident.household, building: resident.building,
+                                   address: building.address + p.room, place: building.name + p.room, sealer: store.sealer)
+        if changes.isEmpty { report.unchanged += 1 } else {
+            prepared.updated += 1
+            prepared.updates.append(Update(id: old.id, changes: changes, tags: changes.contains { $0.field == "tags" } ? p.tags : nil,
+                                           arrival: old.status == .movedOut ? resident.household : nil))
+        }
+        if p.name != old.name {
+            report.conflicts += 1
+            try reportWriter.add(row: row.number, problems: [RowProblem(.name, "与登记信息不同:原“\(old.name)”,现“\(p.name)”,已按文件更新 (differs from the registry; updated)")],
+                                 cells: row.cells)
+        }
+    }
+
+    /// The secondary indexes of the residents' tables, as the migrations made them. A first load sets them
+    /// aside in its first transaction and builds them in its last: building an index from a full table
+    /// sorts once, where a million inserts each walk it (on SQLite 1.01 M rows took 13.8 s with them
+    /// and 8.0 s without them plus the build). The unique ID index stays: it is what keeps a person once.
+    /// An import stopped in between leaves them missing until `restoreIndexes` runs (every `Store.open`).
+    static let setAsideIndexes: [(name: String, on: String)] = [
+        ("residents_household", "residents(household_id)"),
+        ("residents_phone", "residents(phone_index)"),
+        ("residents_building_status", "residents(building_id, status)"),
+        ("resident_events_resident", "resident_events(resident_id)"),
+        ("resident_tags_tag", "resident_tags(tag)"),
+    ]
+
+    /// Builds any index a stopped first load set aside (nothing, when none is missing).
+    static func restoreIndexes(_ database: Database) async throws {
+        try await database.transaction { db in
+            for index in setAsideIndexes { try await db.raw(SQLQueryString(ImportWriter.create(index))).run() }
+        }
     }
 
     static let residentColumns = ["id", "household_id", "building_id", "name", "sex", "birth_date", "ethnicity", "relation",
@@ -595,32 +680,83 @@ final class ImportWriter: Sendable {
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
     private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private init(_ connection: Connection, commitRows: Int) { self.connection = connection; self.commitRows = commitRows }
+    /// Indexes this load sets aside (see `ResidentImporter.setAsideIndexes`); empty unless the registry was empty.
+    private let setAside: [(name: String, on: String)]
+    /// Whether the first batch has dropped them yet; touched only by the one write in flight, then by `finish`.
+    private let droppedIndexes = Flag()
+    private final class Flag: @unchecked Sendable { var value = false }
 
-    static func open(_ location: DatabaseLocation, commitRows: Int) async throws -> ImportWriter {
+    private init(_ connection: Connection, commitRows: Int, setAside: [(name: String, on: String)]) {
+        self.connection = connection; self.commitRows = commitRows; self.setAside = setAside
+    }
+
+    static func open(_ location: DatabaseLocation, commitRows: Int, setAside: [(name: String, on: String)] = []) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
-            // 40 MB of page cache: at 16 MB the random ID/phone index inserts re-read and spill pages twice as often
-            // (sys time 7 -> 15 s on 1.01 M rows); above 40 MB the gain is small and every MB is resident.
-            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 40_960)), commitRows: commitRows)
+            // 24 MB of page cache. Random inserts into the ID index (and, when not set aside, the phone index) re-read
+            // and spill pages when the cache is small: at 16 MB sys time doubled on 1.01 M rows. With the phone index
+            // set aside on a first load, 40 MB was ~1 s faster but peaked within 5 MB of the 300 MB memory target.
+            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows, setAside: setAside)
         case .postgres(let url):
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                          configuration: config.coreConfiguration, id: 1, logger: logger)
-            return ImportWriter(.postgres(c), commitRows: commitRows)
+            return ImportWriter(.postgres(c), commitRows: commitRows, setAside: setAside)
         }
     }
 
-    /// Commits what is written so far (SQLite keeps a transaction open across batches).
-    func finish() async throws {
-        if case .sqlite(let db) = connection { try await NIOThreadPool.singleton.runIfActive { try db.commit() } }
+    static func create(_ index: (name: String, on: String)) -> String { "CREATE INDEX IF NOT EXISTS \(index.name) ON \(index.on)" }
+
+    /// The statements that drop the set-aside indexes, run in the first batch's transaction.
+    private func dropsDue() -> [String] {
+        guard !setAside.isEmpty, !droppedIndexes.value else { return [] }
+        droppedIndexes.value = true
+        return setAside.map { "DROP INDEX IF EXISTS \($0.name)" }
     }
 
-    /// Closes the connection; an open transaction is rolled back.
+    /// Commits what is written so far (SQLite keeps a transaction open across batches) and builds the
+    /// indexes set aside, in one more transaction.
+    func finish() async throws {
+        switch connection {
+        case .sqlite(let db):
+            try await NIOThreadPool.singleton.runIfActive { try db.commit() }
+            try await restoreIndexes()
+        case .postgres:
+            try await restoreIndexes()
+        }
+    }
+
+    /// Builds the indexes this load set aside, if it did; after a failure too, so a server that goes on
+    /// running does not query a million rows without them.
+    func restoreIndexes() async throws {
+        guard droppedIndexes.value else { return }
+        let statements = setAside.map(Self.create)
+        switch connection {
+        case .sqlite(let db):
+            try await NIOThreadPool.singleton.runIfActive { try db.transaction { for sql in statements { try db.exec(sql) } } }
+        case .postgres(let c):
+            try await Self.query(c, "BEGIN")
+            do {
+                for sql in statements { try await Self.query(c, sql) }
+                try await Self.query(c, "COMMIT")
+            } catch {
+                try? await Self.query(c, "ROLLBACK")
+                throw error
+            }
+        }
+        droppedIndexes.value = false
+    }
+
+    /// Closes the connection; an open transaction is rolled back and indexes set aside are built again.
     func close() async {
         switch connection {
-        case .sqlite(let db): try? await NIOThreadPool.singleton.runIfActive { db.rollback(); db.close() }
-        case .postgres(let c): try? await c.close()
+        case .sqlite(let db):
+            try? await NIOThreadPool.singleton.runIfActive { db.rollback() }
+            try? await restoreIndexes()
+            try? await NIOThreadPool.singleton.runIfActive { db.close() }
+        case .postgres(let c):
+            try? await restoreIndexes()
+            try? await c.close()
         }
     }
 
@@ -633,6 +769,10 @@ final class ImportWriter: Sendable {
     static let insertResident = "INSERT INTO residents (\(ResidentImporter.residentColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: 16).joined(separator: ", ")))"
     static let insertEvent = "INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     static let insertTag = "INSERT INTO resident_tags (resident_id, tag) VALUES (?, ?)"
+    static let createdEvents = """
+        INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", ")))
+        SELECT id, ?1, 'created', NULL, NULL, NULL, ?2, ?3 FROM residents WHERE id >= ?4 AND id < ?5 ORDER BY id
+        """
     /// A vacant dwelling someone moves back into is lived in again (as `RegistryStore.recordArrival` does).
     static let reoccupy = "UPDATE households SET occupancy = 'owner_occupied' WHERE id = ? AND occupancy = 'vacant'"
     static let progress = """
@@ -644,15 +784,18 @@ final class ImportWriter: Sendable {
         let source = "import:\(runID)"
         switch connection {
         case .sqlite(let db):
-            let pending = pending, commitRows = commitRows
+            let pending = pending, commitRows = commitRows, drops = dropsDue()
             try await NIOThreadPool.singleton.runIfActive {
-                try db.within { try Self.write(prepared, db: db, runID: runID, source: source, actor: actor) }
+                try db.within {
+                    for sql in drops { try db.exec(sql) }
+                    try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
+                }
                 pending.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
             trimNow(after: prepared)
         case .postgres(let c):
-            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor)
+            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: dropsDue())
             trimNow(after: prepared)
         }
     }
@@ -681,11 +824,11 @@ final class ImportWriter: Sendable {
                     bind(13, .text(r.phoneIndex)); bind(14, .text(r.phoneMasked)); bind(15, .text(r.address)); bind(16, .text(r.registeredAddress))
                 }
                 for tag in r.tags { try db.run(insertTag, [[.int(id), .text(tag)]]) }
-                try db.run(insertEvent, count: 8) { bind in
-                    bind(1, .int(id)); bind(2, .text(now)); bind(3, .text("created")); bind(4, .null); bind(5, .null); bind(6, .null)
-                    bind(7, .text(source)); bind(8, .text(actor))
-                }
                 id += 1
+            }
+            // Each new person's "created" event, in one statement over the ids just given (not a step per person).
+            if !prepared.residents.isEmpty {
+                try db.run(createdEvents, [[.text(now), .text(source), .text(actor), .int(id - Int64(prepared.residents.count)), .int(id)]])
             }
             for u in prepared.updates {
                 let sets = u.changes.flatMap(\.set)
@@ -720,9 +863,10 @@ final class ImportWriter: Sendable {
     }
 
     private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, runID: Int64,
-                              source: String, actor: String) async throws {
+                              source: String, actor: String, first: [String]) async throws {
         try await query(c, "BEGIN")
         do {
+            for sql in first { try await query(c, sql) }
             let now = Timestamp.now()
             var ids: [Int64] = []
             ids.reserveCapacity(prepared.residents.count)
