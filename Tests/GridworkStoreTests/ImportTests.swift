@@ -148,10 +148,14 @@ import Testing
         }
     }
 
-    /// The residents' tables' indexes, name and definition.
+    /// The residents' tables' indexes (and on PostgreSQL their foreign keys), name and definition.
     static func indexes(_ store: Store) async throws -> [String] {
         let sql: SQLQueryString = TestDatabase.isPostgres
-            ? "SELECT indexname || ': ' || indexdef AS d FROM pg_indexes WHERE tablename IN ('residents', 'resident_events', 'resident_tags') ORDER BY 1"
+            ? """
+                SELECT indexname || ': ' || indexdef AS d FROM pg_indexes WHERE tablename IN ('residents', 'resident_events', 'resident_tags')
+                UNION ALL SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE contype = 'f' AND conrelid::regclass::text IN ('residents', 'resident_events', 'resident_tags') ORDER BY 1
+                """
             : "SELECT name || ': ' || COALESCE(sql, '') AS d FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('residents', 'resident_events', 'resident_tags') ORDER BY 1"
         return try await store.database.reader.raw(sql).all().map { try $0.decode(column: "d", as: String.self) }
     }
@@ -163,6 +167,7 @@ import Testing
             try await DemoSeeder.seed(into: store, options: demo)
             let before = try await Self.indexes(store)
             #expect(before.contains { $0.hasPrefix("residents_phone: ") } && before.count >= 6)
+            if TestDatabase.isPostgres { #expect(before.contains { $0.hasPrefix("resident_events_resident_id_fkey: FOREIGN KEY") }) }
             var options = Self.options
             options.batchSize = 10
             let lines = [Self.header] + (150..<180).map { "首批居民\($0),\(Self.newID($0)),,1380000\(1000 + $0),\(Self.building),1,101,独居老人" }
@@ -191,6 +196,7 @@ import Testing
             try await store.database.transaction { db in
                 try await db.raw("DROP INDEX residents_phone").run()
                 try await db.raw("DROP INDEX resident_events_resident").run()
+                if TestDatabase.isPostgres { try await db.raw("ALTER TABLE resident_events DROP CONSTRAINT resident_events_resident_id_fkey").run() }
             }
             #expect(try await Self.indexes(store) != before)
             try await Store.using(store.database.location, environment: TestDatabase.environment) { (reopened: Store) async throws in

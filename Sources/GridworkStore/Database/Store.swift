@@ -36,7 +36,7 @@ public struct Store: Sendable {
         let database = try await Database.open(location, logger: logger)
         do {
             try await Migrations.run(on: database)
-            try await ResidentImporter.restoreIndexes(database)
+            try await ResidentImporter.SetAside.restore(database)
             let file = keyFile ?? SealKeySource.defaultKeyFile(for: location)
             let sealer = Sealer(masterKey: try SealKeySource.load(environment: environment, keyFile: file))
             try await Meta.verifyKey(database, sealer: sealer, keyName: environment["GRIDWORK_SEAL_KEY"] != nil ? "GRIDWORK_SEAL_KEY" : file)

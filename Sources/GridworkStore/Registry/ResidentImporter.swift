@@ -108,7 +108,7 @@ public struct ResidentImporter: Sendable {
         // A first load (no residents yet) sets the secondary indexes aside and builds them once at the end.
         let firstLoad = options.dryRun ? false : try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
         let writer: ImportWriter? = options.dryRun ? nil
-            : try await ImportWriter.open(store.database.location, commitRows: options.commitRows, setAside: firstLoad ? Self.setAsideIndexes : [])
+            : try await ImportWriter.open(store.database.location, commitRows: options.commitRows, setAside: firstLoad ? SetAside(store.database.kind) : nil)
         // Sized from the file: one row of a typical export is ~250 bytes.
         var seen = SeenIDs(expected: file.size / 256)
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
@@ -396,23 +396,53 @@ public struct ResidentImporter: Sendable {
         }
     }
 
-    /// The secondary indexes of the residents' tables, as the migrations made them. A first load sets them
-    /// aside in its first transaction and builds them in its last: building an index from a full table
-    /// sorts once, where a million inserts each walk it (on SQLite 1.01 M rows took 13.8 s with them
-    /// and 8.0 s without them plus the build). The unique ID index stays: it is what keeps a person once.
-    /// An import stopped in between leaves them missing until `restoreIndexes` runs (every `Store.open`).
-    static let setAsideIndexes: [(name: String, on: String)] = [
-        ("residents_household", "residents(household_id)"),
-        ("residents_phone", "residents(phone_index)"),
-        ("residents_building_status", "residents(building_id, status)"),
-        ("resident_events_resident", "resident_events(resident_id)"),
-        ("resident_tags_tag", "resident_tags(tag)"),
-    ]
+    /// What a first load (no residents yet) sets aside in its first transaction and builds again in its last:
+    /// building an index from a full table sorts once, where a million inserts each walk it (on SQLite 1.01 M
+    /// rows took 13.8 s with the indexes and 8.0 s without them plus the build). The unique ID index stays:
+    /// it is what keeps a person once. An import stopped in between leaves them missing until `restore`
+    /// runs, which every `Store.open` does.
+    struct SetAside: Sendable {
+        /// The secondary indexes of the residents' tables, as the migrations made them.
+        static let indexes: [(name: String, on: String)] = [
+            ("residents_household", "residents(household_id)"),
+            ("residents_phone", "residents(phone_index)"),
+            ("residents_building_status", "residents(building_id, status)"),
+            ("resident_events_resident", "resident_events(resident_id)"),
+            ("resident_tags_tag", "resident_tags(tag)"),
+        ]
+        /// PostgreSQL checks a foreign key with a query per inserted row (a third of the server's time in a
+        /// load); adding the key afterwards checks every row in one join. SQLite checks them cheaply, and
+        /// cannot drop one without rebuilding the table, so it keeps them.
+        static let foreignKeys: [(table: String, name: String, definition: String)] = [
+            ("residents", "residents_household_id_building_id_fkey", "FOREIGN KEY (household_id, building_id) REFERENCES households(id, building_id)"),
+            ("resident_events", "resident_events_resident_id_fkey", "FOREIGN KEY (resident_id) REFERENCES residents(id) ON DELETE CASCADE"),
+            ("resident_tags", "resident_tags_resident_id_fkey", "FOREIGN KEY (resident_id) REFERENCES residents(id) ON DELETE CASCADE"),
+        ]
 
-    /// Builds any index a stopped first load set aside (nothing, when none is missing).
-    static func restoreIndexes(_ database: Database) async throws {
-        try await database.transaction { db in
-            for index in setAsideIndexes { try await db.raw(SQLQueryString(ImportWriter.create(index))).run() }
+        let drop: [String]
+        /// Each one does nothing when what it builds is there.
+        let restore: [String]
+
+        init(_ kind: DatabaseKind) {
+            let keys = kind == .postgres ? Self.foreignKeys : []
+            drop = keys.map { "ALTER TABLE \($0.table) DROP CONSTRAINT IF EXISTS \($0.name)" } + Self.indexes.map { "DROP INDEX IF EXISTS \($0.name)" }
+            restore = Self.indexes.map { "CREATE INDEX IF NOT EXISTS \($0.name) ON \($0.on)" } + keys.map { key in
+                """
+                DO $$ BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '\(key.name)' AND conrelid = '\(key.table)'::regclass) THEN
+                        ALTER TABLE \(key.table) ADD CONSTRAINT \(key.name) \(key.definition);
+                    END IF;
+                END $$
+                """
+            }
+        }
+
+        /// Builds anything a stopped first load set aside (nothing, when nothing is missing).
+        static func restore(_ database: Database) async throws {
+            let statements = SetAside(database.kind).restore
+            try await database.transaction { db in
+                for sql in statements { try await db.raw(SQLQueryString(sql)).run() }
+            }
         }
     }
 
@@ -680,17 +710,17 @@ final class ImportWriter: Sendable {
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
     private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// Indexes this load sets aside (see `ResidentImporter.setAsideIndexes`); empty unless the registry was empty.
-    private let setAside: [(name: String, on: String)]
+    /// What this load sets aside (see `ResidentImporter.SetAside`); nil unless the registry was empty.
+    private let setAside: ResidentImporter.SetAside?
     /// Whether the first batch has dropped them yet; touched only by the one write in flight, then by `finish`.
-    private let droppedIndexes = Flag()
+    private let dropped = Flag()
     private final class Flag: @unchecked Sendable { var value = false }
 
-    private init(_ connection: Connection, commitRows: Int, setAside: [(name: String, on: String)]) {
+    private init(_ connection: Connection, commitRows: Int, setAside: ResidentImporter.SetAside?) {
         self.connection = connection; self.commitRows = commitRows; self.setAside = setAside
     }
 
-    static func open(_ location: DatabaseLocation, commitRows: Int, setAside: [(name: String, on: String)] = []) async throws -> ImportWriter {
+    static func open(_ location: DatabaseLocation, commitRows: Int, setAside: ResidentImporter.SetAside? = nil) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
             // 24 MB of page cache. Random inserts into the ID index (and, when not set aside, the phone index) re-read
@@ -705,32 +735,30 @@ final class ImportWriter: Sendable {
         }
     }
 
-    static func create(_ index: (name: String, on: String)) -> String { "CREATE INDEX IF NOT EXISTS \(index.name) ON \(index.on)" }
-
-    /// The statements that drop the set-aside indexes, run in the first batch's transaction.
+    /// The statements that set things aside, run in the first batch's transaction.
     private func dropsDue() -> [String] {
-        guard !setAside.isEmpty, !droppedIndexes.value else { return [] }
-        droppedIndexes.value = true
-        return setAside.map { "DROP INDEX IF EXISTS \($0.name)" }
+        guard let setAside, !dropped.value else { return [] }
+        dropped.value = true
+        return setAside.drop
     }
 
-    /// Commits what is written so far (SQLite keeps a transaction open across batches) and builds the
-    /// indexes set aside, in one more transaction.
+    /// Commits what is written so far (SQLite keeps a transaction open across batches) and builds what was
+    /// set aside, in one more transaction.
     func finish() async throws {
         switch connection {
         case .sqlite(let db):
             try await NIOThreadPool.singleton.runIfActive { try db.commit() }
-            try await restoreIndexes()
+            try await restoreSetAside()
         case .postgres:
-            try await restoreIndexes()
+            try await restoreSetAside()
         }
     }
 
-    /// Builds the indexes this load set aside, if it did; after a failure too, so a server that goes on
-    /// running does not query a million rows without them.
-    func restoreIndexes() async throws {
-        guard droppedIndexes.value else { return }
-        let statements = setAside.map(Self.create)
+    /// Builds what this load set aside, if it did; after a failure too, so a server that goes on running
+    /// does not query a million rows without them.
+    func restoreSetAside() async throws {
+        guard let setAside, dropped.value else { return }
+        let statements = setAside.restore
         switch connection {
         case .sqlite(let db):
             try await NIOThreadPool.singleton.runIfActive { try db.transaction { for sql in statements { try db.exec(sql) } } }
@@ -744,18 +772,18 @@ final class ImportWriter: Sendable {
                 throw error
             }
         }
-        droppedIndexes.value = false
+        dropped.value = false
     }
 
-    /// Closes the connection; an open transaction is rolled back and indexes set aside are built again.
+    /// Closes the connection; an open transaction is rolled back and what was set aside is built again.
     func close() async {
         switch connection {
         case .sqlite(let db):
             try? await NIOThreadPool.singleton.runIfActive { db.rollback() }
-            try? await restoreIndexes()
+            try? await restoreSetAside()
             try? await NIOThreadPool.singleton.runIfActive { db.close() }
         case .postgres(let c):
-            try? await restoreIndexes()
+            try? await restoreSetAside()
             try? await c.close()
         }
     }
