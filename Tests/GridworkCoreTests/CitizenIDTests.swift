@@ -61,9 +61,14 @@ import Testing
     @Test func acceptsMainlandMobiles() {
         #expect(MobilePhone("13812342151")?.masked == "138****2151")
         #expect(MobilePhone("+8619912345678")?.value == "19912345678")
+        // Not the plain 11 digits: the careful path trims and takes the +86 off.
+        #expect(MobilePhone(" 13812342151\u{3000}")?.value == "13812342151")
+        #expect(MobilePhone("+86 13812342151") == nil)
+        #expect(MobilePhone("19912345678")?.masked == "199****5678")
     }
 
-    @Test(arguments: ["1381234215", "12812342151", "23812342151", "1381234215a", "0739-8222110", ""])
+    @Test(arguments: ["1381234215", "12812342151", "10812342151", "23812342151", "1381234215a", "138123421512", "0739-8222110", "",
+                      "１３８１２３４２１５１"])
     func rejectsOthers(text: String) {
         #expect(MobilePhone(text) == nil)
     }

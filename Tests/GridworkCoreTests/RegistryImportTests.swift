@@ -131,7 +131,8 @@ import Testing
     }
 
     @Test func fastTrimAndDatesAgreeWithTheSlowPaths() {
-        for s in ["王伟", " 王伟", "王伟\u{3000}", "a", "a\u{301}", " ", "", "\tx\t", "1单元101室", "é "] {
+        for s in ["王伟", " 王伟", "王伟\u{3000}", "\u{3000}王伟", "a", "a\u{301}", "伟\u{301}", " ", "", "\tx\t", "1单元101室", "é ",
+                  "abc\u{A0}", "\u{A0}abc", "鿿", "一\n", "x\u{200B}", "\u{2028}x"] {
             #expect(ResidentRowValidator.fastTrimmed(s) == s.trimmingWhitespace(), "\(s.debugDescription)")
         }
         #expect(ResidentRowValidator.parseDate("1990-05-01") == CivilDate(year: 1990, month: 5, day: 1))

@@ -254,16 +254,19 @@ public enum ResidentRowValidator {
         return map
     }()
 
-    /// `trimmingWhitespace()` without walking characters when the ends are plainly not whitespace.
+    /// `trimmingWhitespace()` without walking characters when the ends are plainly not whitespace, told from
+    /// their bytes: a visible ASCII byte, or a CJK ideograph U+4000–U+9FFF (lead byte E4–E9). Neither is
+    /// whitespace, and neither ever extends the character before it, so the last one is a whole character.
     static func fastTrimmed(_ s: String) -> String {
-        guard let first = s.unicodeScalars.first, let last = s.unicodeScalars.last else { return s }
-        // A character is whitespace by its first scalar; the last character's first scalar is the last
-        // scalar whenever that one is ASCII or a CJK ideograph (neither ever extends a character).
-        if !first.properties.isWhitespace,
-           (last.isASCII && !last.properties.isWhitespace) || (0x3400...0x9FFF).contains(last.value) {
-            return s
+        let u = s.utf8
+        guard let first = u.first, let last = u.last else { return s }
+        let plainStart = (first > 0x20 && first < 0x7F) || (first >= 0xE4 && first <= 0xE9)
+        var plainEnd = last > 0x20 && last < 0x7F
+        if !plainEnd, u.count >= 3, last & 0xC0 == 0x80 {
+            let lead = u[u.index(u.endIndex, offsetBy: -3)], middle = u[u.index(u.endIndex, offsetBy: -2)]
+            plainEnd = lead >= 0xE4 && lead <= 0xE9 && middle & 0xC0 == 0x80
         }
-        return s.trimmingWhitespace()
+        return plainStart && plainEnd ? s : s.trimmingWhitespace()
     }
 
     /// `SpreadsheetSafety.looksLikeFormula` with a byte check first.

@@ -105,8 +105,11 @@ public struct ResidentImporter: Sendable {
         let columns = ImportColumnIndex(map.columns)
         let net = try await NetIndex.load(store.database)
         // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
-        // A first load (no residents yet) sets the secondary indexes aside and builds them once at the end.
-        let firstLoad = options.dryRun ? false : try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
+        // A first load (no residents yet) has no one to merge with but the file's own rows (`seen`), so it looks
+        // no one up; and it sets indexes aside, building them once at the end. (Should someone be registered
+        // by hand with an ID number the file also holds meanwhile, the unique index refuses the batch; running
+        // the file again resumes, and merges.)
+        let firstLoad = try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
         let writer: ImportWriter? = options.dryRun ? nil
             : try await ImportWriter.open(store.database.location, commitRows: options.commitRows, setAside: firstLoad ? SetAside(store.database.kind) : nil)
         // Sized from the file: one row of a typical export is ~250 bytes.
@@ -122,7 +125,7 @@ public struct ResidentImporter: Sendable {
         func flush() async throws {
             guard !batch.isEmpty else { return }
             let prepared = try await prepare(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
-                                             skipThrough: resumeAfter, report: &report, reportWriter: &reportWriter)
+                                             skipThrough: resumeAfter, lookUp: !firstLoad, report: &report, reportWriter: &reportWriter)
             batch.removeAll(keepingCapacity: true)
             if let prepared, let writer {
                 if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
@@ -242,7 +245,7 @@ public struct ResidentImporter: Sendable {
 
     /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
     private func prepare(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout SeenIDs,
-                         options: ImportOptions, skipThrough: Int, report: inout ImportReport,
+                         options: ImportOptions, skipThrough: Int, lookUp: Bool, report: inout ImportReport,
                          reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
         let today = options.today, scope = options.scope
@@ -294,10 +297,10 @@ public struct ResidentImporter: Sendable {
         guard let lastRow = rows.last?.number, lastRow > skipThrough else { return nil }
 
         var indexes: [String] = []
-        for (p, part) in parts.enumerated() {
+        for (p, part) in parts.enumerated() where lookUp {
             for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) { indexes.append(resident.idIndex) }
         }
-        let existing = try await lookUp(indexes)
+        let existing = try await self.lookUp(indexes)
         var prepared = Prepared(lastRow: lastRow, rejected: freshRejected)
         if !existing.isEmpty {
             for (p, part) in parts.enumerated() {
