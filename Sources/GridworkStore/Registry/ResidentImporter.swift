@@ -902,8 +902,11 @@ final class ImportWriter: Sendable {
             var ids: [Int64] = []
             ids.reserveCapacity(prepared.residents.count)
             if !prepared.residents.isEmpty {
-                let rows = try await c.query("SELECT nextval(pg_get_serial_sequence('residents', 'id')) FROM generate_series(1, \(prepared.residents.count))",
-                                             logger: logger)
+                // The sequence is looked up once per batch, not per row (that was a sixth of the server's time).
+                let rows = try await c.query("""
+                    SELECT nextval(q.s) FROM (SELECT pg_get_serial_sequence('residents', 'id')::regclass AS s) q,
+                        generate_series(1, \(prepared.residents.count))
+                    """, logger: logger)
                 for try await id in rows.decode(Int64.self) { ids.append(id) }
             }
             var residents = CopyText(capacity: prepared.residents.count * 600)
