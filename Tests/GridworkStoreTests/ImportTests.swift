@@ -1,7 +1,7 @@
 import Foundation
 import GridworkCore
 import GridworkDemo
-import GridworkStore
+@testable import GridworkStore
 import GridworkTestSupport
 import SQLKit
 import Testing
@@ -170,6 +170,7 @@ import Testing
             if TestDatabase.isPostgres { #expect(before.contains { $0.hasPrefix("resident_events_resident_id_fkey: FOREIGN KEY") }) }
             var options = Self.options
             options.batchSize = 10
+            options.commitRows = 10 // SQLite commits each batch too, so the failure below comes after a committed set-aside
             let lines = [Self.header] + (150..<180).map { "首批居民\($0),\(Self.newID($0)),,1380000\(1000 + $0),\(Self.building),1,101,独居老人" }
 
             // A first load (no residents yet) that stops with an error after three batches were written.
@@ -192,15 +193,18 @@ import Testing
             let tagged = try await store.database.reader.raw("SELECT COUNT(*) AS n FROM resident_tags WHERE tag = 'elderly_alone'").first()!
             #expect(try tagged.decode(column: "n", as: Int.self) == 30)
 
-            // An import killed between setting them aside and building them leaves them missing: the next open builds them.
+            // An import killed after its first commit (which set them aside) and before its end: the next open builds them.
+            let setAside = ResidentImporter.SetAside(store.database.kind)
             try await store.database.transaction { db in
-                try await db.raw("DROP INDEX residents_phone").run()
-                try await db.raw("DROP INDEX resident_events_resident").run()
-                if TestDatabase.isPostgres { try await db.raw("ALTER TABLE resident_events DROP CONSTRAINT resident_events_resident_id_fkey").run() }
+                for sql in setAside.drop { try await db.raw(SQLQueryString(sql)).run() }
             }
             #expect(try await Self.indexes(store) != before)
+            let recorded = try await store.database.reader.raw("SELECT COUNT(*) AS n FROM import_set_aside").first()!.decode(column: "n", as: Int.self)
+            #expect(recorded == (TestDatabase.isPostgres ? 8 : 5))
             try await Store.using(store.database.location, environment: TestDatabase.environment) { (reopened: Store) async throws in
                 #expect(try await Self.indexes(reopened) == before)
+                let left = try await reopened.database.reader.raw("SELECT COUNT(*) AS n FROM import_set_aside").first()!.decode(column: "n", as: Int.self)
+                #expect(left == 0)
             }
         }
     }

@@ -32,6 +32,7 @@ public enum Migrations {
         CreateCampaigns(),
         CreateServices(),
         CreateCaseTallies(),
+        CreateImportSetAside(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

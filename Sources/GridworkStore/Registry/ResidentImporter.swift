@@ -158,11 +158,15 @@ public struct ResidentImporter: Sendable {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
             for write in writes { _ = try? await write.value }
             await writer?.close()
+            // Whatever a committed batch set aside is built again now, so a server that goes on running does not
+            // query a million rows without it (failing that, the next open does it).
+            try? await SetAside.restore(store.database)
             throw error
         }
         if let writer {
-            do { try await writer.finish() } catch { await writer.close(); throw error }
+            do { try await writer.finish() } catch { await writer.close(); try? await SetAside.restore(store.database); throw error }
             await writer.close()
+            try await SetAside.restore(store.database)
         }
         if !options.dryRun { try await finishRun(runID) }
         report.reportFile = try reportWriter.close()
@@ -399,52 +403,58 @@ public struct ResidentImporter: Sendable {
         }
     }
 
-    /// What a first load (no residents yet) sets aside in its first transaction and builds again in its last:
+    /// What a first load (no residents yet) sets aside in its first transaction and builds again at its end:
     /// building an index from a full table sorts once, where a million inserts each walk it (on SQLite 1.01 M
     /// rows took 13.8 s with the indexes and 8.0 s without them plus the build). The unique ID index stays:
-    /// it is what keeps a person once. An import stopped in between leaves them missing until `restore`
-    /// runs, which every `Store.open` does.
+    /// it is what keeps a person once. Each thing dropped is recorded in `import_set_aside`, in the same
+    /// transaction, with the statement that builds it as the database had it; `restore` runs those and
+    /// forgets them. It runs when the load ends or fails, and at every `Store.open`, so an import killed
+    /// in between leaves nothing missing for long. With nothing recorded, an open costs one small query.
     struct SetAside: Sendable {
-        /// The secondary indexes of the residents' tables, as the migrations made them.
-        static let indexes: [(name: String, on: String)] = [
-            ("residents_household", "residents(household_id)"),
-            ("residents_phone", "residents(phone_index)"),
-            ("residents_building_status", "residents(building_id, status)"),
-            ("resident_events_resident", "resident_events(resident_id)"),
-            ("resident_tags_tag", "resident_tags(tag)"),
-        ]
+        /// The secondary indexes of the residents' tables.
+        static let indexes = ["residents_household", "residents_phone", "residents_building_status", "resident_events_resident", "resident_tags_tag"]
         /// PostgreSQL checks a foreign key with a query per inserted row (a third of the server's time in a
         /// load); adding the key afterwards checks every row in one join. SQLite checks them cheaply, and
         /// cannot drop one without rebuilding the table, so it keeps them.
-        static let foreignKeys: [(table: String, name: String, definition: String)] = [
-            ("residents", "residents_household_id_building_id_fkey", "FOREIGN KEY (household_id, building_id) REFERENCES households(id, building_id)"),
-            ("resident_events", "resident_events_resident_id_fkey", "FOREIGN KEY (resident_id) REFERENCES residents(id) ON DELETE CASCADE"),
-            ("resident_tags", "resident_tags_resident_id_fkey", "FOREIGN KEY (resident_id) REFERENCES residents(id) ON DELETE CASCADE"),
-        ]
+        static let foreignKeys = [("residents", "residents_household_id_building_id_fkey"), ("resident_events", "resident_events_resident_id_fkey"),
+                                  ("resident_tags", "resident_tags_resident_id_fkey")]
 
+        /// Records, then drops, in the first batch's transaction.
         let drop: [String]
-        /// Each one does nothing when what it builds is there.
-        let restore: [String]
 
         init(_ kind: DatabaseKind) {
-            let keys = kind == .postgres ? Self.foreignKeys : []
-            drop = keys.map { "ALTER TABLE \($0.table) DROP CONSTRAINT IF EXISTS \($0.name)" } + Self.indexes.map { "DROP INDEX IF EXISTS \($0.name)" }
-            restore = Self.indexes.map { "CREATE INDEX IF NOT EXISTS \($0.name) ON \($0.on)" } + keys.map { key in
-                """
-                DO $$ BEGIN
-                    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = '\(key.name)' AND conrelid = '\(key.table)'::regclass) THEN
-                        ALTER TABLE \(key.table) ADD CONSTRAINT \(key.name) \(key.definition);
-                    END IF;
-                END $$
-                """
+            let names = Self.indexes.map { "'\($0)'" }.joined(separator: ", ")
+            switch kind {
+            case .sqlite:
+                drop = ["""
+                    INSERT INTO import_set_aside (name, restore)
+                    SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN (\(names)) AND sql IS NOT NULL
+                    """] + Self.indexes.map { "DROP INDEX IF EXISTS \($0)" }
+            case .postgres:
+                let keys = Self.foreignKeys.map { "'\($0.1)'" }.joined(separator: ", ")
+                drop = ["""
+                    INSERT INTO import_set_aside (name, restore)
+                    SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
+                    WHERE c.relkind = 'i' AND c.relname IN (\(names)) AND pg_table_is_visible(c.oid)
+                    """, """
+                    INSERT INTO import_set_aside (name, restore)
+                    SELECT conname, format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+                    FROM pg_constraint WHERE contype = 'f' AND conname IN (\(keys)) AND pg_table_is_visible(conrelid)
+                    """] + Self.foreignKeys.map { "ALTER TABLE \($0.0) DROP CONSTRAINT IF EXISTS \($0.1)" }
+                    + Self.indexes.map { "DROP INDEX IF EXISTS \($0)" }
             }
         }
 
-        /// Builds anything a stopped first load set aside (nothing, when nothing is missing).
+        /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, in one transaction.
         static func restore(_ database: Database) async throws {
-            let statements = SetAside(database.kind).restore
+            let pending = try await database.reader.raw("SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name").all()
+            guard !pending.isEmpty else { return }
             try await database.transaction { db in
-                for sql in statements { try await db.raw(SQLQueryString(sql)).run() }
+                // Read again under the write lock: another process may have restored them meanwhile.
+                for row in try await db.raw("SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name").all() {
+                    try await db.raw(SQLQueryString(try row.decode(column: "restore", as: String.self))).run()
+                    try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: try row.decode(column: "name", as: String.self))").run()
+                }
             }
         }
     }
@@ -715,7 +725,7 @@ final class ImportWriter: Sendable {
 
     /// What this load sets aside (see `ResidentImporter.SetAside`); nil unless the registry was empty.
     private let setAside: ResidentImporter.SetAside?
-    /// Whether the first batch has dropped them yet; touched only by the one write in flight, then by `finish`.
+    /// Whether the first batch has set them aside yet; touched only by the one write in flight.
     private let dropped = Flag()
     private final class Flag: @unchecked Sendable { var value = false }
 
@@ -745,49 +755,16 @@ final class ImportWriter: Sendable {
         return setAside.drop
     }
 
-    /// Commits what is written so far (SQLite keeps a transaction open across batches) and builds what was
-    /// set aside, in one more transaction.
+    /// Commits what is written so far (SQLite keeps a transaction open across batches).
     func finish() async throws {
-        switch connection {
-        case .sqlite(let db):
-            try await NIOThreadPool.singleton.runIfActive { try db.commit() }
-            try await restoreSetAside()
-        case .postgres:
-            try await restoreSetAside()
-        }
+        if case .sqlite(let db) = connection { try await NIOThreadPool.singleton.runIfActive { try db.commit() } }
     }
 
-    /// Builds what this load set aside, if it did; after a failure too, so a server that goes on running
-    /// does not query a million rows without them.
-    func restoreSetAside() async throws {
-        guard let setAside, dropped.value else { return }
-        let statements = setAside.restore
-        switch connection {
-        case .sqlite(let db):
-            try await NIOThreadPool.singleton.runIfActive { try db.transaction { for sql in statements { try db.exec(sql) } } }
-        case .postgres(let c):
-            try await Self.query(c, "BEGIN")
-            do {
-                for sql in statements { try await Self.query(c, sql) }
-                try await Self.query(c, "COMMIT")
-            } catch {
-                try? await Self.query(c, "ROLLBACK")
-                throw error
-            }
-        }
-        dropped.value = false
-    }
-
-    /// Closes the connection; an open transaction is rolled back and what was set aside is built again.
+    /// Closes the connection; an open transaction is rolled back.
     func close() async {
         switch connection {
-        case .sqlite(let db):
-            try? await NIOThreadPool.singleton.runIfActive { db.rollback() }
-            try? await restoreSetAside()
-            try? await NIOThreadPool.singleton.runIfActive { db.close() }
-        case .postgres(let c):
-            try? await restoreSetAside()
-            try? await c.close()
+        case .sqlite(let db): try? await NIOThreadPool.singleton.runIfActive { db.rollback(); db.close() }
+        case .postgres(let c): try? await c.close()
         }
     }
 
