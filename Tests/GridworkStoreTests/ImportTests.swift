@@ -148,6 +148,38 @@ import Testing
         }
     }
 
+    /// Into a registry that has people, new rows are sealed after the look-up: sealed all the same, and a
+    /// second run of the file (everyone known, nothing changed) rewrites no one.
+    @Test func newPeopleInAKnownRegistryAreSealedAndARerunRewritesNoOne() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let lines = [Self.header] + (200..<203).map { "再导居民\($0),\(Self.newID($0)),,1390000\(1000 + $0),\(Self.building),1,101," }
+            let file = Self.write(lines)
+            let first = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            #expect(first.created == 3)
+            func sealed() async throws -> [String: (id: String, phone: String)] {
+                var out: [String: (id: String, phone: String)] = [:]
+                for r in try await store.database.reader.raw("SELECT name, id_sealed, phone_sealed, id_index, phone_index FROM residents WHERE name LIKE '再导居民%'").all() {
+                    let id = try r.decode(column: "id_sealed", as: String.self), phone = try r.decode(column: "phone_sealed", as: String.self)
+                    #expect(try r.decode(column: "id_index", as: String.self) == store.sealer.blindIndex(try store.sealer.open(id)))
+                    #expect(try r.decode(column: "phone_index", as: String.self) == store.sealer.blindIndex(try store.sealer.open(phone)))
+                    out[try r.decode(column: "name", as: String.self)] = (try store.sealer.open(id), try store.sealer.open(phone))
+                }
+                return out
+            }
+            let opened = try await sealed()
+            #expect(opened["再导居民201"]?.id == Self.newID(201) && opened["再导居民201"]?.phone == "13900001201")
+            #expect(opened.count == 3)
+            let boxes = try await store.database.reader.raw("SELECT id_sealed FROM residents WHERE name LIKE '再导居民%' ORDER BY id").all()
+                .map { try $0.decode(column: "id_sealed", as: String.self) }
+            // The second run: its own run (a changed file), everyone known and unchanged.
+            let again = try await ResidentImporter(store: store).run(file: Self.write(lines + [""]), options: Self.options, actor: .commandLine)
+            #expect(again.created == 0 && again.unchanged == 3)
+            let after = try await store.database.reader.raw("SELECT id_sealed FROM residents WHERE name LIKE '再导居民%' ORDER BY id").all()
+                .map { try $0.decode(column: "id_sealed", as: String.self) }
+            #expect(after == boxes)
+        }
+    }
+
     /// The residents' tables' indexes (and on PostgreSQL their foreign keys), name and definition.
     static func indexes(_ store: Store) async throws -> [String] {
         let sql: SQLQueryString = TestDatabase.isPostgres

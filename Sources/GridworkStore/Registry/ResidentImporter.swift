@@ -218,10 +218,10 @@ public struct ResidentImporter: Sendable {
         let birthDate: String
         let ethnicity: String
         let relation: String
-        let idSealed: String
+        var idSealed: String
         let idIndex: String
         let idMasked: String
-        let phoneSealed: String?
+        var phoneSealed: String?
         let phoneIndex: String?
         let phoneMasked: String?
         let address: String
@@ -253,13 +253,18 @@ public struct ResidentImporter: Sendable {
                          reportWriter: inout ReportWriter) async throws -> Prepared? {
         let sealer = store.sealer
         let today = options.today, scope = options.scope
-        // Checking, sealing and placing are pure: split them over the cores.
+        // Checking, sealing and placing are pure: split them over the cores. Only new people are sealed: when
+        // no one is looked up (a first load) everyone is new and is sealed here, on the cores; otherwise after
+        // the look-up, so re-running a file spends no time (and no random nonces) on people already known.
+        let sealEarly = !lookUp && !options.dryRun
         let count = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         let size = (rows.count + count - 1) / count
-        let parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
+        var parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
             for index in 0..<count where index * size < rows.count {
                 let range = (index * size)..<min(rows.count, (index + 1) * size)
-                group.addTask { (index, Self.check(rows, range, columns: columns, county: county, today: today, net: net, scope: scope, sealer: sealer)) }
+                group.addTask {
+                    (index, Self.check(rows, range, columns: columns, county: county, today: today, net: net, scope: scope, sealer: sealer, seal: sealEarly))
+                }
             }
             var out = [Part](repeating: Part(), count: count)
             for try await (index, part) in group { out[index] = part }
@@ -316,6 +321,15 @@ public struct ResidentImporter: Sendable {
                 }
             }
         }
+        if !sealEarly && !options.dryRun {
+            let sealing = sealer.bulk()
+            for p in parts.indices {
+                for c in parts[p].residents.indices where !dropped[p].contains(c) {
+                    parts[p].residents[c].idSealed = sealing.seal(parts[p].people[c].citizenID.value)
+                    parts[p].residents[c].phoneSealed = parts[p].people[c].phone.map { sealing.seal($0.value) }
+                }
+            }
+        }
         // Everyone else is new: the parts' arrays are taken whole when nothing was dropped (the usual case).
         for (p, part) in parts.enumerated() {
             if dropped[p].isEmpty {
@@ -336,8 +350,8 @@ public struct ResidentImporter: Sendable {
 
     /// Checks, seals and places `rows[range]` (one task's share of a batch).
     private static func check(_ rows: [Row], _ range: Range<Int>, columns: ImportColumnIndex, county: RegionCode, today: CivilDate,
-                              net: NetIndex, scope: RegionCode?, sealer: Sealer) -> Part {
-        let sealing = sealer.bulk()
+                              net: NetIndex, scope: RegionCode?, sealer: Sealer, seal: Bool) -> Part {
+        let sealing = seal ? sealer.bulk() : nil
         var memo = ResidentRowValidator.Memo()
         var part = Part()
         part.numbers.reserveCapacity(range.count); part.positions.reserveCapacity(range.count); part.keys.reserveCapacity(range.count)
@@ -367,8 +381,8 @@ public struct ResidentImporter: Sendable {
             part.keys.append(key)
             part.residents.append(NewResident(
                 household: household, building: building.id, name: p.name, sex: p.sex.rawValue, birthDate: p.birthDate.iso,
-                ethnicity: p.ethnicity ?? "未填写", relation: (p.relation ?? .other).rawValue, idSealed: sealing.seal(p.citizenID.value),
-                idIndex: index, idMasked: p.citizenID.masked, phoneSealed: p.phone.map { sealing.seal($0.value) },
+                ethnicity: p.ethnicity ?? "未填写", relation: (p.relation ?? .other).rawValue, idSealed: sealing?.seal(p.citizenID.value) ?? "",
+                idIndex: index, idMasked: p.citizenID.masked, phoneSealed: sealing.flatMap { s in p.phone.map { s.seal($0.value) } },
                 phoneIndex: p.phone.map { sealer.blindIndex($0.value) }, phoneMasked: p.phone?.masked, address: address,
                 registeredAddress: p.registeredAddress ?? address, tags: (p.tags ?? []).map(\.rawValue)))
             part.people.append(p)
