@@ -24,14 +24,20 @@ enum Secrets {
 }
 
 extension Sequence<UInt8> {
-    /// Lowercase hex, two digits a byte: digests, blind indexes, file hashes.
+    /// Lowercase hex, two digits a byte: digests, blind indexes, file hashes. Written straight into the
+    /// string's storage (a million-row import makes two a row); bytes not stored contiguously are gathered first.
     var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        if let direct = withContiguousStorageIfAvailable(hexDigits) { return direct }
+        return Array(self).withUnsafeBufferPointer(hexDigits)
+    }
+}
+
+private func hexDigits(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+        digits.withUTF8Buffer { d in
+            for (i, b) in bytes.enumerated() { out[2 * i] = d[Int(b >> 4)]; out[2 * i + 1] = d[Int(b & 15)] }
         }
-        return String(decoding: out, as: UTF8.self)
+        return bytes.count * 2
     }
 }

@@ -49,7 +49,7 @@ public struct Sealer: @unchecked Sendable {
                 withUnsafePointer(to: keyedIndex) { gw_hmac($0, bytes, count, code.baseAddress!) }
                 var key: UInt64 = 0
                 for i in 0..<8 { key = key << 8 | UInt64(code[i]) }
-                return (Self.hex(UnsafeBufferPointer(rebasing: code[0..<16])), key)
+                return (UnsafeBufferPointer(rebasing: code[0..<16]).hex, key)
             }
         }
     }
@@ -61,17 +61,6 @@ public struct Sealer: @unchecked Sendable {
             if let base = bytes.baseAddress { return body(base, bytes.count) }
             let zero: UInt8 = 0
             return withUnsafePointer(to: zero) { body($0, 0) }
-        }
-    }
-
-    /// Lower-case hex, by hand: String(format:) cost more than the HMAC itself in bulk loads.
-    static func hex(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-            digits.withUTF8Buffer { d in
-                for (i, b) in bytes.enumerated() { out[2 * i] = d[Int(b >> 4)]; out[2 * i + 1] = d[Int(b & 15)] }
-            }
-            return bytes.count * 2
         }
     }
 
