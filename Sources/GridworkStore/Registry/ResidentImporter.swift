@@ -110,8 +110,8 @@ public struct ResidentImporter: Sendable {
         // by hand with an ID number the file also holds meanwhile, the unique index refuses the batch; running
         // the file again resumes, and merges.)
         let firstLoad = try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
-        let writer: ImportWriter? = options.dryRun ? nil
-            : try await ImportWriter.open(store.database.location, commitRows: options.commitRows, setAside: firstLoad ? SetAside(store.database.kind) : nil)
+        let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows)
+        var setAside = firstLoad ? SetAside(store.database.kind).drop : [] // run with the first batch written
         // Sized from the file: one row of a typical export is ~250 bytes.
         var seen = SeenIDs(expected: file.size / 256)
         var reportWriter = ReportWriter(path: options.reportPath ?? Self.defaultReportPath(path), header: header)
@@ -130,10 +130,11 @@ public struct ResidentImporter: Sendable {
             if let prepared, let writer {
                 if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
                 // A failed write fails every write queued after it, unwritten.
-                let previous = writes.last
+                let previous = writes.last, first = setAside
+                setAside = []
                 writes.append(Task {
                     try await previous?.value
-                    try await writer.write(prepared, runID: runID, actor: login)
+                    try await writer.write(prepared, runID: runID, actor: login, first: first)
                 })
             }
             progress(file.bytesRead, file.size, report.rows)
@@ -154,6 +155,7 @@ public struct ResidentImporter: Sendable {
             }
             try await flush()
             try await writes.last?.value
+            try await writer?.finish()
         } catch {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
             for write in writes { _ = try? await write.value }
@@ -163,11 +165,8 @@ public struct ResidentImporter: Sendable {
             try? await SetAside.restore(store.database)
             throw error
         }
-        if let writer {
-            do { try await writer.finish() } catch { await writer.close(); try? await SetAside.restore(store.database); throw error }
-            await writer.close()
-            try await SetAside.restore(store.database)
-        }
+        await writer?.close()
+        try await SetAside.restore(store.database)
         if !options.dryRun { try await finishRun(runID) }
         report.reportFile = try reportWriter.close()
         return report
@@ -461,11 +460,12 @@ public struct ResidentImporter: Sendable {
 
         /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, in one transaction.
         static func restore(_ database: Database) async throws {
-            let pending = try await database.reader.raw("SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name").all()
-            guard !pending.isEmpty else { return }
+            // Usually nothing: asked on a reader, so an open takes no write lock.
+            let recorded: SQLQueryString = "SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name"
+            guard try await database.reader.raw(recorded).first() != nil else { return }
             try await database.transaction { db in
                 // Read again under the write lock: another process may have restored them meanwhile.
-                for row in try await db.raw("SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name").all() {
+                for row in try await db.raw(recorded).all() {
                     try await db.raw(SQLQueryString(try row.decode(column: "restore", as: String.self))).run()
                     try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: try row.decode(column: "name", as: String.self))").run()
                 }
@@ -737,36 +737,21 @@ final class ImportWriter: Sendable {
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
     private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// What this load sets aside (see `ResidentImporter.SetAside`); nil unless the registry was empty.
-    private let setAside: ResidentImporter.SetAside?
-    /// Whether the first batch has set them aside yet; touched only by the one write in flight.
-    private let dropped = Flag()
-    private final class Flag: @unchecked Sendable { var value = false }
+    private init(_ connection: Connection, commitRows: Int) { self.connection = connection; self.commitRows = commitRows }
 
-    private init(_ connection: Connection, commitRows: Int, setAside: ResidentImporter.SetAside?) {
-        self.connection = connection; self.commitRows = commitRows; self.setAside = setAside
-    }
-
-    static func open(_ location: DatabaseLocation, commitRows: Int, setAside: ResidentImporter.SetAside? = nil) async throws -> ImportWriter {
+    static func open(_ location: DatabaseLocation, commitRows: Int) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
             // 24 MB of page cache. Random inserts into the ID index (and, when not set aside, the phone index) re-read
             // and spill pages when the cache is small: at 16 MB sys time doubled on 1.01 M rows. With the phone index
             // set aside on a first load, 40 MB was ~1 s faster but peaked within 5 MB of the 300 MB memory target.
-            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows, setAside: setAside)
+            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows)
         case .postgres(let url):
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                          configuration: config.coreConfiguration, id: 1, logger: logger)
-            return ImportWriter(.postgres(c), commitRows: commitRows, setAside: setAside)
+            return ImportWriter(.postgres(c), commitRows: commitRows)
         }
-    }
-
-    /// The statements that set things aside, run in the first batch's transaction.
-    private func dropsDue() -> [String] {
-        guard let setAside, !dropped.value else { return [] }
-        dropped.value = true
-        return setAside.drop
     }
 
     /// Commits what is written so far (SQLite keeps a transaction open across batches).
@@ -801,15 +786,16 @@ final class ImportWriter: Sendable {
         UPDATE import_runs SET rows_done = ?, created = created + ?, updated = updated + ?, rejected = rejected + ? WHERE id = ?
         """
 
-    /// Writes one prepared batch and the run's progress in one transaction.
-    func write(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String) async throws {
+    /// Writes one prepared batch and the run's progress in one transaction, after the statements `first`
+    /// (a first load's `SetAside.drop`, with its first batch).
+    func write(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String, first: [String] = []) async throws {
         let source = "import:\(runID)"
         switch connection {
         case .sqlite(let db):
-            let pending = pending, commitRows = commitRows, drops = dropsDue()
+            let pending = pending, commitRows = commitRows
             try await NIOThreadPool.singleton.runIfActive {
                 try db.within {
-                    for sql in drops { try db.exec(sql) }
+                    for sql in first { try db.exec(sql) }
                     try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
                 }
                 pending.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
@@ -817,7 +803,7 @@ final class ImportWriter: Sendable {
             }
             trimNow(after: prepared)
         case .postgres(let c):
-            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: dropsDue())
+            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: first)
             trimNow(after: prepared)
         }
     }
