@@ -16,6 +16,84 @@ import Testing
         }
     }
 
+    /// Migration 11 on a registry as migration 10 left it: every resident keeps its id and row, the rows
+    /// referring to residents (history, tags) are all still there and still enforced, and the ID index is
+    /// the named unique index a first load can set aside.
+    @Test func theNamedIDIndexKeepsEveryResidentAndWhatRefersToThem() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let db = store.database
+            let isSQLite = db.kind == .sqlite
+            // setup: history for a few residents (the demo has none), then migration 11 undone as its own
+            // reverse (the UNIQUE column constraint back, the index gone)
+            try await db.transaction { sql in
+                try await sql.raw("""
+                    INSERT INTO resident_events (resident_id, at, kind, source, actor)
+                    SELECT id, '2026-11-29T08:00:00.000Z', 'created', 'test', 'test' FROM residents WHERE id % 100 = 7
+                    """).run()
+            }
+            try await db.transaction(foreignKeys: false) { sql in
+                try await sql.raw("DROP INDEX residents_id_index").run()
+                if isSQLite {
+                    let definition = try await sql.raw("SELECT sql FROM sqlite_master WHERE name = 'residents'").first()!.decode(column: "sql", as: String.self)
+                    // A renamed table's definition reads `CREATE TABLE "residents" (`.
+                    let columns = definition[definition.firstIndex(of: "(")!...]
+                    let old = "CREATE TABLE residents_old " + columns.replacingOccurrences(of: "id_index TEXT NOT NULL,", with: "id_index TEXT NOT NULL UNIQUE,")
+                    let indexes = try await sql.raw("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'residents' AND sql IS NOT NULL")
+                        .all().map { try $0.decode(column: "sql", as: String.self) }
+                    for statement in [old, "INSERT INTO residents_old SELECT * FROM residents", "DROP TABLE residents",
+                                      "ALTER TABLE residents_old RENAME TO residents"] + indexes {
+                        try await sql.raw(SQLQueryString(statement)).run()
+                    }
+                } else {
+                    try await sql.raw("ALTER TABLE residents ADD CONSTRAINT residents_id_index_key UNIQUE (id_index)").run()
+                }
+                try await sql.raw("DELETE FROM schema_migrations WHERE number = 11").run()
+            }
+            func counts() async throws -> [Int] {
+                var out: [Int] = []
+                for sql in ["SELECT COUNT(*) AS n FROM residents", "SELECT COUNT(*) AS n FROM resident_events", "SELECT COUNT(*) AS n FROM resident_tags",
+                            "SELECT CAST(COALESCE(SUM(id), 0) AS BIGINT) AS n FROM residents"] {
+                    out.append(try await db.reader.raw(SQLQueryString(sql)).first()!.decode(column: "n", as: Int.self))
+                }
+                return out
+            }
+            let before = try await counts()
+            #expect(before[0] > 1_000 && before[1] > 0 && before[2] > 0)
+            let uniqueIndexes = isSQLite
+                ? "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'residents' ORDER BY name"
+                : "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'residents' ORDER BY indexname"
+            let names = { try await db.reader.raw(SQLQueryString(uniqueIndexes)).all().map { try $0.decode(column: "name", as: String.self) } }
+            #expect(try await names().contains { $0 == "sqlite_autoindex_residents_1" || $0 == "residents_id_index_key" })
+
+            // act
+            #expect(try await Migrations.run(on: db) == [11])
+
+            // check
+            #expect(try await counts() == before)
+            let after = try await names()
+            #expect(after.contains("residents_id_index"))
+            #expect(!after.contains { $0 == "sqlite_autoindex_residents_1" || $0 == "residents_id_index_key" })
+            #expect(after.contains("residents_household") && after.contains("residents_phone") && after.contains("residents_building_status"))
+            // Still unique, and the history still refers to (and goes with) its resident.
+            let id = try await db.reader.raw("SELECT MIN(resident_id) AS id FROM resident_events").first()!.decode(column: "id", as: Int64.self)
+            let other = try await db.reader.raw("SELECT MIN(id) AS id FROM residents WHERE id <> \(bind: id)").first()!.decode(column: "id", as: Int64.self)
+            await #expect(throws: (any Error).self) {
+                try await db.transaction { sql in
+                    try await sql.raw("""
+                        UPDATE residents SET id_index = (SELECT id_index FROM residents WHERE id = \(bind: id)) WHERE id = \(bind: other)
+                        """).run()
+                }
+            }
+            await #expect(throws: (any Error).self) {
+                try await db.transaction { sql in
+                    try await sql.raw("INSERT INTO resident_events (resident_id, at, kind, source, actor) VALUES (-5, 'x', 'created', 'test', 'test')").run()
+                }
+            }
+            let events = try await db.reader.raw("SELECT COUNT(*) AS n FROM resident_events WHERE resident_id = \(bind: id)").first()!.decode(column: "n", as: Int.self)
+            #expect(events > 0)
+        }
+    }
+
     @Test func departmentsAreSeededByTheSchema() async throws {
         try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             let rows = try await store.database.reader.select().column("name").from("departments").orderBy("name").all()

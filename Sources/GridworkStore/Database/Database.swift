@@ -180,11 +180,28 @@ public final class Database: Sendable {
     public func noteChangeElsewhere() { commits.withLock { $0 &+= 1 } }
 
     /// Runs `body` in one transaction: all of it lands, or none of it.
-    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    ///
+    /// `foreignKeys: false` is for a migration that rebuilds a table others refer to. SQLite cannot drop a
+    /// table while its foreign keys are enforced without first deleting its rows (and, through `ON DELETE
+    /// CASCADE`, theirs), and it only turns enforcement off outside a transaction; so the writer turns it off
+    /// around this one, and `body` must run `PRAGMA foreign_key_check` before it returns. PostgreSQL
+    /// ignores the flag.
+    public func transaction<R: Sendable>(foreignKeys: Bool = true, _ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
         switch kind {
         case .sqlite:
             return try await writeLock.withLock {
-                try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
+                guard !foreignKeys else {
+                    return try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
+                }
+                try await writer.raw("PRAGMA foreign_keys = OFF").run()
+                do {
+                    let result = try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
+                    try await writer.raw("PRAGMA foreign_keys = ON").run()
+                    return result
+                } catch {
+                    try? await writer.raw("PRAGMA foreign_keys = ON").run()
+                    throw error
+                }
             }
         case .postgres:
             return try await writer.withSession { session in

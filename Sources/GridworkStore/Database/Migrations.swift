@@ -7,6 +7,13 @@ public protocol Migration: Sendable {
     var number: Int { get }
     var name: String { get }
     func prepare(on db: any SQLDatabase, dialect: Dialect) async throws
+    /// Whether it rebuilds a table other tables refer to: on SQLite it then runs with foreign keys
+    /// unenforced and must check them itself (`Database.transaction(foreignKeys:)`).
+    var rebuildsTables: Bool { get }
+}
+
+extension Migration {
+    public var rebuildsTables: Bool { false }
 }
 
 /// The column spellings that differ between SQLite and PostgreSQL.
@@ -33,6 +40,7 @@ public enum Migrations {
         CreateServices(),
         CreateCaseTallies(),
         CreateImportSetAside(),
+        NameResidentsIDIndex(),
     ]
 
     /// Applies what is pending; safe when several processes start at once
@@ -51,7 +59,7 @@ public enum Migrations {
         }
         var applied: [Int] = []
         for migration in migrations.sorted(by: { $0.number < $1.number }) {
-            let ran = try await database.transaction { db in
+            let ran = try await database.transaction(foreignKeys: !migration.rebuildsTables) { db in
                 if dialect.kind == .postgres {
                     try await db.raw("SELECT pg_advisory_xact_lock(4305240001)").run()
                 }

@@ -1,0 +1,40 @@
+import SQLKit
+
+/// The residents' unique ID-number index becomes a named index (`residents_id_index`) instead of a
+/// `UNIQUE` column constraint, so that a first load can set it aside like the other indexes and build it
+/// once at the end: a million random inserts into it were the largest single cost of a first load.
+///
+/// PostgreSQL drops the constraint and creates the index. SQLite cannot drop a column's own `UNIQUE`, so
+/// the table is rebuilt the way SQLite documents it: a copy of its definition without it, every row
+/// copied with its id, the old table dropped and the copy renamed (with foreign keys unenforced, so the
+/// tables referring to residents keep their rows), its indexes made again, then every foreign key checked.
+struct NameResidentsIDIndex: Migration {
+    let number = 11
+    let name = "name_residents_id_index"
+    var rebuildsTables: Bool { true }
+
+    func prepare(on db: any SQLDatabase, dialect d: Dialect) async throws {
+        switch d.kind {
+        case .postgres:
+            try await db.raw("ALTER TABLE residents DROP CONSTRAINT residents_id_index_key").run()
+        case .sqlite:
+            let unique = "id_index TEXT NOT NULL UNIQUE"
+            guard let table = try await db.raw("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'residents'").first(),
+                  case let definition = try table.decode(column: "sql", as: String.self),
+                  let columns = definition.firstIndex(of: "(").map({ definition[$0...] }), columns.contains(unique)
+            else { throw StoreError.conflict("residents 表的定义与预期不同,无法迁移 (the residents table is not as migration 11 expects)") }
+            let indexes = try await db.raw("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'residents' AND sql IS NOT NULL")
+                .all().map { try $0.decode(column: "sql", as: String.self) }
+            // (After a rename SQLite keeps the name quoted, so the columns are taken from the first parenthesis.)
+            let copy = "CREATE TABLE residents_rebuilt " + columns.replacingOccurrences(of: unique, with: "id_index TEXT NOT NULL")
+            for sql in [copy, "INSERT INTO residents_rebuilt SELECT * FROM residents", "DROP TABLE residents",
+                        "ALTER TABLE residents_rebuilt RENAME TO residents"] + indexes {
+                try await db.raw(SQLQueryString(sql)).run()
+            }
+            if let broken = try await db.raw("PRAGMA foreign_key_check").first() {
+                throw StoreError.conflict("迁移后外键不一致 (a foreign key does not hold after migration 11): \(try broken.decode(column: "table", as: String.self))")
+            }
+        }
+        try await db.raw("CREATE UNIQUE INDEX residents_id_index ON residents(id_index)").run()
+    }
+}
