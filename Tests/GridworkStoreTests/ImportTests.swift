@@ -232,12 +232,51 @@ import Testing
             }
             #expect(try await Self.indexes(store) != before)
             let recorded = try await store.database.reader.raw("SELECT COUNT(*) AS n FROM import_set_aside").first()!.decode(column: "n", as: Int.self)
-            #expect(recorded == (TestDatabase.isPostgres ? 8 : 5))
+            #expect(recorded == (TestDatabase.isPostgres ? 9 : 6))
             try await Store.using(store.database.location, environment: TestDatabase.environment) { (reopened: Store) async throws in
                 #expect(try await Self.indexes(reopened) == before)
                 let left = try await reopened.database.reader.raw("SELECT COUNT(*) AS n FROM import_set_aside").first()!.decode(column: "n", as: Int.self)
                 #expect(left == 0)
             }
+        }
+    }
+
+    /// While a first load has the unique ID index set aside, nothing else may add a resident: a hand
+    /// registration and another import are refused with the reason, and write nothing. Afterwards both work.
+    @Test func whileAFirstLoadHasTheIDIndexAsideNoOneElseAddsAResident() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            // setup: a first load's first commit, as it leaves the database until its end
+            let setAside = ResidentImporter.SetAside(store.database.kind)
+            try await store.database.transaction { db in
+                for sql in setAside.drop { try await db.raw(SQLQueryString(sql)).run() }
+            }
+            let before = try await Self.count(store)
+            let household = try await store.database.reader.raw("""
+                SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN regions g ON g.id = b.grid_id
+                WHERE g.code = \(bind: String(Self.building.prefix(15))) AND b.number = 1 ORDER BY h.id LIMIT 1
+                """).first()!.decode(column: "id", as: Int64.self)
+            let worker = Viewer(userID: 0, login: "gw-test", role: .gridWorker, scope: try RegionCode(String(Self.building.prefix(15))))
+            let person = try NewResident.parse(["event": "move_in", "name": "赵新来", "id_number": Self.newID(491), "relation": "other",
+                                                "origin": "湖南省长沙市"], today: Self.options.today)
+            let file = Self.write([Self.header, "钱新来,\(Self.newID(492)),,,\(Self.building),1,101,"])
+
+            // act and check: both refused with the reason, nothing written
+            do {
+                _ = try await store.registry.recordArrival(person, household: household, viewer: worker, address: "x", today: Self.options.today)
+                Issue.record("a hand registration went in during a first load")
+            } catch let error as StoreError {
+                #expect(error == ResidentImporter.SetAside.duringFirstLoad && error.message.hasPrefix("操作冲突"))
+            }
+            await #expect(throws: ResidentImporter.SetAside.duringFirstLoad) {
+                _ = try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine)
+            }
+            #expect(try await Self.count(store) == before)
+
+            // Once the load has ended (here: restored by hand), both go in.
+            try await ResidentImporter.SetAside.restore(store.database)
+            _ = try await store.registry.recordArrival(person, household: household, viewer: worker, address: "x", today: Self.options.today)
+            #expect(try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine).created == 1)
+            #expect(try await Self.count(store) == before + 2)
         }
     }
 

@@ -254,6 +254,8 @@ public struct RegistryStore: Sendable {
                         \(bind: homeAddress), \(bind: homeAddress))
                     RETURNING id
                     """).first()!.decode(column: "id", as: Int64.self)
+                // Asked after the insert: a first load's first commit either is seen now or waits for this one.
+                try await ResidentImporter.SetAside.refuseDuringFirstLoad(db)
                 try await Self.event(db, resident: residentID, kind: person.event.kind, old: origin, new: newPlace, source: "web", actor: viewer.login)
             }
             try await db.raw("UPDATE households SET occupancy = 'owner_occupied' WHERE id = \(bind: id) AND occupancy = 'vacant'").run()

@@ -106,11 +106,11 @@ public struct ResidentImporter: Sendable {
         let net = try await NetIndex.load(store.database)
         // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
         // A first load (no residents yet) has no one to merge with but the file's own rows (`seen`), so it looks
-        // no one up; and it sets indexes aside, building them once at the end. (Should someone be registered
-        // by hand with an ID number the file also holds meanwhile, the unique index refuses the batch; running
-        // the file again resumes, and merges.)
+        // no one up; and it sets indexes aside, building them once at the end (see `SetAside` for what keeps
+        // a person once meanwhile).
         let firstLoad = try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
-        let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows)
+        let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows,
+                                                                                       firstLoad: firstLoad)
         var setAside = firstLoad ? SetAside(store.database.kind).drop : [] // run with the first batch written
         // Sized from the file: one row of a typical export is ~250 bytes.
         var seen = SeenIDs(expected: file.size / 256)
@@ -417,15 +417,21 @@ public struct ResidentImporter: Sendable {
     }
 
     /// What a first load (no residents yet) sets aside in its first transaction and builds again at its end:
-    /// building an index from a full table sorts once, where a million inserts each walk it (on SQLite 1.01 M
-    /// rows took 13.8 s with the indexes and 8.0 s without them plus the build). The unique ID index stays:
-    /// it is what keeps a person once. Each thing dropped is recorded in `import_set_aside`, in the same
-    /// transaction, with the statement that builds it as the database had it; `restore` runs those and
-    /// forgets them. It runs when the load ends or fails, and at every `Store.open`, so an import killed
-    /// in between leaves nothing missing for long. With nothing recorded, an open costs one small query.
+    /// building an index from a full table sorts once, where a million inserts each walk it to a random
+    /// place (`bench/import`'s "store only" lines show the difference). Each thing dropped is recorded in
+    /// `import_set_aside`, in the same transaction, with the statement that builds it as the database had
+    /// it; `restore` runs those and forgets them. It runs when the load ends or fails, and at every
+    /// `Store.open`, so an import killed in between leaves nothing missing for long. With nothing recorded,
+    /// an open costs one small query.
+    ///
+    /// The unique ID index is set aside too. Meanwhile what keeps a person once is: the file's own rows,
+    /// `SeenIDs`; a hand registration or another import, refused while anything is recorded here
+    /// (`refuseDuringFirstLoad`); and a first load that finds someone registered before its first commit,
+    /// which fails instead (`firstWriteFindsNoOne`).
     struct SetAside: Sendable {
-        /// The secondary indexes of the residents' tables.
-        static let indexes = ["residents_household", "residents_phone", "residents_building_status", "resident_events_resident", "resident_tags_tag"]
+        /// The unique and secondary indexes of the residents' tables.
+        static let indexes = ["residents_id_index", "residents_household", "residents_phone", "residents_building_status",
+                              "resident_events_resident", "resident_tags_tag"]
         /// PostgreSQL checks a foreign key with a query per inserted row (a third of the server's time in a
         /// load); adding the key afterwards checks every row in one join. SQLite checks them cheaply, and
         /// cannot drop one without rebuilding the table, so it keeps them.
@@ -456,6 +462,18 @@ public struct ResidentImporter: Sendable {
                     """] + Self.foreignKeys.map { "ALTER TABLE \($0.0) DROP CONSTRAINT IF EXISTS \($0.1)" }
                     + Self.indexes.map { "DROP INDEX IF EXISTS \($0)" }
             }
+        }
+
+        /// Asked in a transaction that has written a resident (or is about to, for the import writer): a
+        /// first load's first commit either came before it, and is seen here, or waits for it (on PostgreSQL
+        /// that first transaction locks the table first) and then finds the resident (`firstWriteFindsNoOne`).
+        static let recordedAny = "SELECT 1 FROM import_set_aside LIMIT 1"
+        static let duringFirstLoad = StoreError.conflict("居民名册正在首次导入,ID 唯一索引暂时搁置;请在导入完成后再登记或导入 (a first load of the registry is running; register or import after it ends)")
+        static let someoneRegistered = StoreError.conflict("导入开始后已有居民登记,请重新运行导入,将按已有名册合并 (someone was registered as this first load started; run the import again and it merges)")
+
+        /// Throws `duringFirstLoad` if a first load has anything set aside.
+        static func refuseDuringFirstLoad(_ db: any SQLDatabase) async throws {
+            if try await db.raw(SQLQueryString(recordedAny)).first() != nil { throw duringFirstLoad }
         }
 
         /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, in one transaction.
@@ -727,6 +745,8 @@ final class ImportWriter: Sendable {
     }
 
     private let connection: Connection
+    /// Whether this import is a first load (it sets indexes aside); any other refuses to write while one runs.
+    private let firstLoad: Bool
     /// SQLite: batches share a transaction until this many rows are in it. Every commit rewrites each index page
     /// it touched, and the ID and phone indexes are touched at random, so few large commits cost far less than
     /// many small ones. The run's progress is written in the same transaction, so a killed import still resumes
@@ -737,20 +757,22 @@ final class ImportWriter: Sendable {
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
     private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private init(_ connection: Connection, commitRows: Int) { self.connection = connection; self.commitRows = commitRows }
+    private init(_ connection: Connection, commitRows: Int, firstLoad: Bool) {
+        self.connection = connection; self.commitRows = commitRows; self.firstLoad = firstLoad
+    }
 
-    static func open(_ location: DatabaseLocation, commitRows: Int) async throws -> ImportWriter {
+    static func open(_ location: DatabaseLocation, commitRows: Int, firstLoad: Bool) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
             // 24 MB of page cache. Random inserts into the ID index (and, when not set aside, the phone index) re-read
             // and spill pages when the cache is small: at 16 MB sys time doubled on 1.01 M rows. With the phone index
             // set aside on a first load, 40 MB was ~1 s faster but peaked within 5 MB of the 300 MB memory target.
-            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows)
+            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows, firstLoad: firstLoad)
         case .postgres(let url):
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                          configuration: config.coreConfiguration, id: 1, logger: logger)
-            return ImportWriter(.postgres(c), commitRows: commitRows)
+            return ImportWriter(.postgres(c), commitRows: commitRows, firstLoad: firstLoad)
         }
     }
 
@@ -792,9 +814,11 @@ final class ImportWriter: Sendable {
         let source = "import:\(runID)"
         switch connection {
         case .sqlite(let db):
-            let pending = pending, commitRows = commitRows
+            let pending = pending, commitRows = commitRows, firstLoad = firstLoad
             try await NIOThreadPool.singleton.runIfActive {
                 try db.within {
+                    if !first.isEmpty, try db.int("SELECT 1 FROM residents LIMIT 1") != nil { throw ResidentImporter.SetAside.someoneRegistered }
+                    if !firstLoad, try db.int(ResidentImporter.SetAside.recordedAny) != nil { throw ResidentImporter.SetAside.duringFirstLoad }
                     for sql in first { try db.exec(sql) }
                     try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
                 }
@@ -803,7 +827,7 @@ final class ImportWriter: Sendable {
             }
             trimNow(after: prepared)
         case .postgres(let c):
-            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: first)
+            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: first, firstLoad: firstLoad)
             trimNow(after: prepared)
         }
     }
@@ -870,10 +894,21 @@ final class ImportWriter: Sendable {
         for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {}
     }
 
+    private static func exists(_ c: PostgresConnection, _ sql: String) async throws -> Bool {
+        var any = false
+        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql), logger: logger) { any = true }
+        return any
+    }
+
     private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, runID: Int64,
-                              source: String, actor: String, first: [String]) async throws {
+                              source: String, actor: String, first: [String], firstLoad: Bool) async throws {
         try await query(c, "BEGIN")
         do {
+            if !first.isEmpty {
+                // Registering by hand (or another import) waits for this transaction, then sees what it set aside.
+                try await query(c, "LOCK TABLE residents IN SHARE ROW EXCLUSIVE MODE")
+                if try await exists(c, "SELECT 1 FROM residents LIMIT 1") { throw ResidentImporter.SetAside.someoneRegistered }
+            }
             for sql in first { try await query(c, sql) }
             let now = Timestamp.now()
             var ids: [Int64] = []
@@ -920,6 +955,8 @@ final class ImportWriter: Sendable {
                                            ("resident_events", ResidentImporter.eventColumns, events)] where text.buffer.readableBytes > 0 {
                 try await c.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(text.buffer) }
             }
+            // Asked after writing, as a hand registration does: a first load that started meanwhile is seen now.
+            if !firstLoad, try await exists(c, ResidentImporter.SetAside.recordedAny) { throw ResidentImporter.SetAside.duringFirstLoad }
             try await query(c, "UPDATE import_runs SET rows_done = $1, created = created + $2, updated = updated + $3, rejected = rejected + $4 WHERE id = $5",
                             [.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)),
                              .int(Int64(prepared.rejected)), .int(runID)])
