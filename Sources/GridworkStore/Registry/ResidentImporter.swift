@@ -741,7 +741,8 @@ struct NetIndex: Sendable {
 final class ImportWriter: Sendable {
     private enum Connection: @unchecked Sendable {
         case sqlite(RawSQLite)
-        case postgres(PostgresConnection)
+        /// With the OID of the residents' id sequence, looked up once.
+        case postgres(PostgresConnection, sequence: Int64)
     }
 
     private let connection: Connection
@@ -772,7 +773,15 @@ final class ImportWriter: Sendable {
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                          configuration: config.coreConfiguration, id: 1, logger: logger)
-            return ImportWriter(.postgres(c), commitRows: commitRows, firstLoad: firstLoad)
+            do {
+                var sequence: Int64 = 0
+                for try await oid in try await c.query("SELECT pg_get_serial_sequence('residents', 'id')::regclass::oid::bigint", logger: logger)
+                    .decode(Int64.self) { sequence = oid }
+                return ImportWriter(.postgres(c, sequence: sequence), commitRows: commitRows, firstLoad: firstLoad)
+            } catch {
+                try? await c.close()
+                throw error
+            }
         }
     }
 
@@ -785,7 +794,7 @@ final class ImportWriter: Sendable {
     func close() async {
         switch connection {
         case .sqlite(let db): try? await NIOThreadPool.singleton.runIfActive { db.rollback(); db.close() }
-        case .postgres(let c): try? await c.close()
+        case .postgres(let c, _): try? await c.close()
         }
     }
 
@@ -826,8 +835,9 @@ final class ImportWriter: Sendable {
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
             trimNow(after: prepared)
-        case .postgres(let c):
-            try await Self.write(prepared, connection: c, runID: runID, source: source, actor: actor, first: first, firstLoad: firstLoad)
+        case .postgres(let c, let sequence):
+            try await Self.write(prepared, connection: c, sequence: sequence, runID: runID, source: source, actor: actor, first: first,
+                                 firstLoad: firstLoad)
             trimNow(after: prepared)
         }
     }
@@ -900,7 +910,7 @@ final class ImportWriter: Sendable {
         return any
     }
 
-    private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, runID: Int64,
+    private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, sequence: Int64, runID: Int64,
                               source: String, actor: String, first: [String], firstLoad: Bool) async throws {
         try await query(c, "BEGIN")
         do {
@@ -914,10 +924,10 @@ final class ImportWriter: Sendable {
             var ids: [Int64] = []
             ids.reserveCapacity(prepared.residents.count)
             if !prepared.residents.isEmpty {
-                // The sequence is looked up once per batch, not per row (that was a sixth of the server's time).
+                // The sequence by its OID, looked up once: named in the query, `pg_get_serial_sequence` ran once per
+                // id (a sixth of the server's time in a load).
                 let rows = try await c.query("""
-                    SELECT nextval(q.s) FROM (SELECT pg_get_serial_sequence('residents', 'id')::regclass AS s) q,
-                        generate_series(1, \(prepared.residents.count))
+                    SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.residents.count))
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) { ids.append(id) }
             }
