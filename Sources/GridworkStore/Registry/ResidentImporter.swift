@@ -129,12 +129,13 @@ public struct ResidentImporter: Sendable {
             batch.removeAll(keepingCapacity: true)
             if let prepared, let writer {
                 if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
-                // A failed write fails every write queued after it, unwritten.
+                // A failed write fails every write queued after it, unwritten. Staging overlaps the write before.
                 let previous = writes.last, first = setAside
                 setAside = []
                 writes.append(Task {
+                    let staged = try await writer.stage(prepared, runID: runID, actor: login)
                     try await previous?.value
-                    try await writer.write(prepared, runID: runID, actor: login, first: first)
+                    try await writer.write(staged, runID: runID, actor: login, first: first)
                 })
             }
             progress(file.bytesRead, file.size, report.rows)
@@ -741,8 +742,9 @@ struct NetIndex: Sendable {
 final class ImportWriter: Sendable {
     private enum Connection: @unchecked Sendable {
         case sqlite(RawSQLite)
-        /// With the OID of the residents' id sequence, looked up once.
-        case postgres(PostgresConnection, sequence: Int64)
+        /// Batches are written on the first connection; ids are reserved on the second, while a batch is
+        /// written (a sequence stands outside transactions), from the residents' id sequence (its OID, looked up once).
+        case postgres(PostgresConnection, ids: PostgresConnection, sequence: Int64)
     }
 
     private let connection: Connection
@@ -773,13 +775,17 @@ final class ImportWriter: Sendable {
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
                                                          configuration: config.coreConfiguration, id: 1, logger: logger)
+            var ids: PostgresConnection?
             do {
+                ids = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                                           configuration: config.coreConfiguration, id: 2, logger: logger)
                 var sequence: Int64 = 0
                 for try await oid in try await c.query("SELECT pg_get_serial_sequence('residents', 'id')::regclass::oid::bigint", logger: logger)
                     .decode(Int64.self) { sequence = oid }
-                return ImportWriter(.postgres(c, sequence: sequence), commitRows: commitRows, firstLoad: firstLoad)
+                return ImportWriter(.postgres(c, ids: ids!, sequence: sequence), commitRows: commitRows, firstLoad: firstLoad)
             } catch {
                 try? await c.close()
+                try? await ids?.close()
                 throw error
             }
         }
@@ -794,7 +800,7 @@ final class ImportWriter: Sendable {
     func close() async {
         switch connection {
         case .sqlite(let db): try? await NIOThreadPool.singleton.runIfActive { db.rollback(); db.close() }
-        case .postgres(let c, _): try? await c.close()
+        case .postgres(let c, let ids, _): try? await c.close(); try? await ids.close()
         }
     }
 
@@ -817,10 +823,23 @@ final class ImportWriter: Sendable {
         UPDATE import_runs SET rows_done = ?, created = created + ?, updated = updated + ?, rejected = rejected + ? WHERE id = ?
         """
 
-    /// Writes one prepared batch and the run's progress in one transaction, after the statements `first`
+    /// A batch made ready before its turn to write. On PostgreSQL its ids are reserved and its COPY text
+    /// built while the batch before it is still being written, so our work and the server's overlap. On
+    /// SQLite there is nothing to do before: its writes bind each value as they go.
+    struct Staged: Sendable {
+        let prepared: ResidentImporter.Prepared
+        var copies: [(table: String, columns: [String], text: ByteBuffer)] = []
+    }
+
+    func stage(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String) async throws -> Staged {
+        guard case .postgres(_, let ids, let sequence) = connection else { return Staged(prepared: prepared) }
+        return try await Self.stage(prepared, ids: ids, sequence: sequence, source: "import:\(runID)", actor: actor)
+    }
+
+    /// Writes one staged batch and the run's progress in one transaction, after the statements `first`
     /// (a first load's `SetAside.drop`, with its first batch).
-    func write(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String, first: [String] = []) async throws {
-        let source = "import:\(runID)"
+    func write(_ staged: Staged, runID: Int64, actor: String, first: [String] = []) async throws {
+        let source = "import:\(runID)", prepared = staged.prepared
         switch connection {
         case .sqlite(let db):
             let pending = pending, commitRows = commitRows, firstLoad = firstLoad
@@ -835,9 +854,8 @@ final class ImportWriter: Sendable {
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
             trimNow(after: prepared)
-        case .postgres(let c, let sequence):
-            try await Self.write(prepared, connection: c, sequence: sequence, runID: runID, source: source, actor: actor, first: first,
-                                 firstLoad: firstLoad)
+        case .postgres(let c, _, _):
+            try await Self.write(staged, connection: c, runID: runID, first: first, firstLoad: firstLoad)
             trimNow(after: prepared)
         }
     }
@@ -910,8 +928,48 @@ final class ImportWriter: Sendable {
         return any
     }
 
-    private static func write(_ prepared: ResidentImporter.Prepared, connection c: PostgresConnection, sequence: Int64, runID: Int64,
-                              source: String, actor: String, first: [String], firstLoad: Bool) async throws {
+    private static func stage(_ prepared: ResidentImporter.Prepared, ids connection: PostgresConnection, sequence: Int64,
+                              source: String, actor: String) async throws -> Staged {
+        let now = Timestamp.now()
+        var ids: [Int64] = []
+        ids.reserveCapacity(prepared.residents.count)
+        if !prepared.residents.isEmpty {
+            // The sequence by its OID, looked up once: named in the query, `pg_get_serial_sequence` ran once per
+            // id (a sixth of the server's time in a load).
+            let rows = try await connection.query("""
+                SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.residents.count))
+                """, logger: logger)
+            for try await id in rows.decode(Int64.self) { ids.append(id) }
+        }
+        var residents = CopyText(capacity: prepared.residents.count * 600)
+        var tags = CopyText()
+        var events = CopyText(capacity: prepared.residents.count * 64)
+        for (r, id) in zip(prepared.residents, ids) {
+            residents.field(id); residents.field(r.household); residents.field(r.building); residents.field(r.name)
+            residents.field(r.sex); residents.field(r.birthDate); residents.field(r.ethnicity); residents.field(r.relation)
+            residents.field(r.idSealed); residents.field(r.idIndex); residents.field(r.idMasked); residents.field(r.phoneSealed)
+            residents.field(r.phoneIndex); residents.field(r.phoneMasked); residents.field(r.address); residents.field(r.registeredAddress)
+            residents.endRow()
+            for tag in r.tags { tags.field(id); tags.field(tag); tags.endRow() }
+            events.field(id); events.field(now); events.field("created"); events.field(nil); events.field(nil); events.field(nil)
+            events.field(source); events.field(actor); events.endRow()
+        }
+        for u in prepared.updates {
+            for change in u.changes {
+                events.field(u.id); events.field(now); events.field(change.kind); events.field(change.field); events.field(change.old)
+                events.field(change.new); events.field(source); events.field(actor); events.endRow()
+            }
+            // (`write` deletes the person's old tags first.)
+            for tag in u.tags ?? [] { tags.field(u.id); tags.field(tag.rawValue); tags.endRow() }
+        }
+        // Residents first: tags and events refer to them.
+        let copies = [("residents", ResidentImporter.residentColumns, residents), ("resident_tags", ["resident_id", "tag"], tags),
+                      ("resident_events", ResidentImporter.eventColumns, events)]
+        return Staged(prepared: prepared, copies: copies.filter { $0.2.buffer.readableBytes > 0 }.map { ($0.0, $0.1, $0.2.buffer) })
+    }
+
+    private static func write(_ staged: Staged, connection c: PostgresConnection, runID: Int64, first: [String], firstLoad: Bool) async throws {
+        let prepared = staged.prepared
         try await query(c, "BEGIN")
         do {
             if !first.isEmpty {
@@ -920,30 +978,6 @@ final class ImportWriter: Sendable {
                 if try await exists(c, "SELECT 1 FROM residents LIMIT 1") { throw ResidentImporter.SetAside.someoneRegistered }
             }
             for sql in first { try await query(c, sql) }
-            let now = Timestamp.now()
-            var ids: [Int64] = []
-            ids.reserveCapacity(prepared.residents.count)
-            if !prepared.residents.isEmpty {
-                // The sequence by its OID, looked up once: named in the query, `pg_get_serial_sequence` ran once per
-                // id (a sixth of the server's time in a load).
-                let rows = try await c.query("""
-                    SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.residents.count))
-                    """, logger: logger)
-                for try await id in rows.decode(Int64.self) { ids.append(id) }
-            }
-            var residents = CopyText(capacity: prepared.residents.count * 600)
-            var tags = CopyText()
-            var events = CopyText(capacity: prepared.residents.count * 64)
-            for (r, id) in zip(prepared.residents, ids) {
-                residents.field(id); residents.field(r.household); residents.field(r.building); residents.field(r.name)
-                residents.field(r.sex); residents.field(r.birthDate); residents.field(r.ethnicity); residents.field(r.relation)
-                residents.field(r.idSealed); residents.field(r.idIndex); residents.field(r.idMasked); residents.field(r.phoneSealed)
-                residents.field(r.phoneIndex); residents.field(r.phoneMasked); residents.field(r.address); residents.field(r.registeredAddress)
-                residents.endRow()
-                for tag in r.tags { tags.field(id); tags.field(tag); tags.endRow() }
-                events.field(id); events.field(now); events.field("created"); events.field(nil); events.field(nil); events.field(nil)
-                events.field(source); events.field(actor); events.endRow()
-            }
             for u in prepared.updates {
                 let sets = u.changes.flatMap(\.set)
                 if !sets.isEmpty {
@@ -951,19 +985,10 @@ final class ImportWriter: Sendable {
                                     sets.map(\.value) + [.int(u.id)])
                 }
                 if let home = u.arrival { try await query(c, reoccupy.replacingOccurrences(of: "?", with: "$1"), [.int(home)]) }
-                for change in u.changes {
-                    events.field(u.id); events.field(now); events.field(change.kind); events.field(change.field); events.field(change.old)
-                    events.field(change.new); events.field(source); events.field(actor); events.endRow()
-                }
-                if let list = u.tags {
-                    try await query(c, "DELETE FROM resident_tags WHERE resident_id = $1", [.int(u.id)])
-                    for tag in list { tags.field(u.id); tags.field(tag.rawValue); tags.endRow() }
-                }
+                if u.tags != nil { try await query(c, "DELETE FROM resident_tags WHERE resident_id = $1", [.int(u.id)]) }
             }
-            // Residents first: tags and events refer to them.
-            for (table, columns, text) in [("residents", ResidentImporter.residentColumns, residents), ("resident_tags", ["resident_id", "tag"], tags),
-                                           ("resident_events", ResidentImporter.eventColumns, events)] where text.buffer.readableBytes > 0 {
-                try await c.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(text.buffer) }
+            for copy in staged.copies {
+                try await c.copyFrom(table: copy.table, columns: copy.columns, logger: logger) { writer in try await writer.write(copy.text) }
             }
             // Asked after writing, as a hand registration does: a first load that started meanwhile is seen now.
             if !firstLoad, try await exists(c, ResidentImporter.SetAside.recordedAny) { throw ResidentImporter.SetAside.duringFirstLoad }
