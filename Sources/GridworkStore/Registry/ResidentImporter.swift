@@ -239,7 +239,10 @@ public struct ResidentImporter: Sendable {
 
     /// What one batch will write, prepared while the previous batch is written.
     struct Prepared: Sendable {
-        var residents: [NewResident] = []
+        /// The new people, in file order, as the checking tasks made them: each task's array is taken whole
+        /// (appending one to another retained and released every string of every person again).
+        var newPeople: [[NewResident]] = []
+        var residents: FlattenSequence<[[NewResident]]> { newPeople.joined() }
         var updates: [Update] = []
         var lastRow = 0
         var created = 0
@@ -332,13 +335,10 @@ public struct ResidentImporter: Sendable {
         }
         // Everyone else is new: the parts' arrays are taken whole when nothing was dropped (the usual case).
         for (p, part) in parts.enumerated() {
-            if dropped[p].isEmpty {
-                if prepared.residents.isEmpty { prepared.residents = part.residents } else { prepared.residents += part.residents }
-            } else {
-                for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) { prepared.residents.append(resident) }
-            }
+            prepared.newPeople.append(dropped[p].isEmpty ? part.residents
+                                      : part.residents.indices.filter { !dropped[p].contains($0) }.map { part.residents[$0] })
+            prepared.created += prepared.newPeople[p].count
         }
-        prepared.created = prepared.residents.count
         report.created += prepared.created
         report.updated += prepared.updated
         return options.dryRun ? nil : prepared
@@ -850,7 +850,7 @@ final class ImportWriter: Sendable {
                     for sql in first { try db.exec(sql) }
                     try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
                 }
-                pending.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
+                pending.rows += prepared.created + prepared.updates.count + prepared.rejected
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
             trimNow(after: prepared)
@@ -865,7 +865,7 @@ final class ImportWriter: Sendable {
     /// free holes the next batch does not fit: on 1.01 M rows the peak RSS was ~40 MB higher without this.
     /// A trim takes a few milliseconds.
     private func trimNow(after prepared: ResidentImporter.Prepared) {
-        untrimmed.rows += prepared.residents.count + prepared.updates.count + prepared.rejected
+        untrimmed.rows += prepared.created + prepared.updates.count + prepared.rejected
         guard untrimmed.rows >= 20_000 else { return }
         untrimmed.rows = 0
         _ = Self.mallocTrim?(0)
@@ -887,8 +887,8 @@ final class ImportWriter: Sendable {
                 id += 1
             }
             // Each new person's "created" event, in one statement over the ids just given (not a step per person).
-            if !prepared.residents.isEmpty {
-                try db.run(createdEvents, [[.text(now), .text(source), .text(actor), .int(id - Int64(prepared.residents.count)), .int(id)]])
+            if prepared.created > 0 {
+                try db.run(createdEvents, [[.text(now), .text(source), .text(actor), .int(id - Int64(prepared.created)), .int(id)]])
             }
             for u in prepared.updates {
                 let sets = u.changes.flatMap(\.set)
@@ -932,18 +932,18 @@ final class ImportWriter: Sendable {
                               source: String, actor: String) async throws -> Staged {
         let now = Timestamp.now()
         var ids: [Int64] = []
-        ids.reserveCapacity(prepared.residents.count)
-        if !prepared.residents.isEmpty {
+        ids.reserveCapacity(prepared.created)
+        if prepared.created > 0 {
             // The sequence by its OID, looked up once: named in the query, `pg_get_serial_sequence` ran once per
             // id (a sixth of the server's time in a load).
             let rows = try await connection.query("""
-                SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.residents.count))
+                SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.created))
                 """, logger: logger)
             for try await id in rows.decode(Int64.self) { ids.append(id) }
         }
-        var residents = CopyText(capacity: prepared.residents.count * 600)
+        var residents = CopyText(capacity: prepared.created * 600)
         var tags = CopyText()
-        var events = CopyText(capacity: prepared.residents.count * 64)
+        var events = CopyText(capacity: prepared.created * 64)
         for (r, id) in zip(prepared.residents, ids) {
             residents.field(id); residents.field(r.household); residents.field(r.building); residents.field(r.name)
             residents.field(r.sex); residents.field(r.birthDate); residents.field(r.ethnicity); residents.field(r.relation)
