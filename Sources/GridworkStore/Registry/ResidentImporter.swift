@@ -767,10 +767,11 @@ final class ImportWriter: Sendable {
     static func open(_ location: DatabaseLocation, commitRows: Int, firstLoad: Bool) async throws -> ImportWriter {
         switch location {
         case .sqlite(let path):
-            // 24 MB of page cache. Random inserts into the ID index (and, when not set aside, the phone index) re-read
-            // and spill pages when the cache is small: at 16 MB sys time doubled on 1.01 M rows. With the phone index
-            // set aside on a first load, 40 MB was ~1 s faster but peaked within 5 MB of the 300 MB memory target.
-            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: 24_576)), commitRows: commitRows, firstLoad: firstLoad)
+            // Page cache: random inserts into the ID and phone indexes re-read and spill pages when it is small (at
+            // 16 MB sys time doubled on 1.01 M rows), so 24 MB. A first load has both set aside and only appends
+            // (rows, history, tags all in id order): 8 MB, leaving room under the 300 MB target for batches in flight.
+            let cache = firstLoad ? 8_192 : 24_576
+            return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: cache)), commitRows: commitRows, firstLoad: firstLoad)
         case .postgres(let url):
             let config = try SQLPostgresConfiguration(url: url)
             let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
