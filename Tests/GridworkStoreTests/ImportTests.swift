@@ -280,6 +280,23 @@ import Testing
         }
     }
 
+    /// A first load decides it is one before its first commit; should someone be registered in between,
+    /// that commit finds them, fails, and sets nothing aside (the unique index keeps them once).
+    @Test func aFirstLoadThatFindsSomeoneRegisteredFailsAndSetsNothingAside() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let before = try await Self.indexes(store)
+            let writer = try await ImportWriter.open(store.database.location, commitRows: 1, firstLoad: true)
+            let staged = try await writer.stage(ResidentImporter.Prepared(), runID: 0, actor: "test")
+            await #expect(throws: ResidentImporter.SetAside.someoneRegistered) {
+                try await writer.write(staged, runID: 0, actor: "test", first: ResidentImporter.SetAside(store.database.kind).drop)
+            }
+            await writer.close()
+            #expect(try await Self.indexes(store) == before)
+            let recorded = try await store.database.reader.raw("SELECT COUNT(*) AS n FROM import_set_aside").first()!.decode(column: "n", as: Int.self)
+            #expect(recorded == 0)
+        }
+    }
+
     @Test func encodingsAndHeaders() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
             let gbk = Self.write([Self.header, "国标,\(Self.newID(481)),,,\(Self.building),1,101,"], encoding: String.Encoding(rawValue: 0x8000_0632))

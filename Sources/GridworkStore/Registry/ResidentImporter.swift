@@ -485,8 +485,14 @@ public struct ResidentImporter: Sendable {
             try await database.transaction { db in
                 // Read again under the write lock: another process may have restored them meanwhile.
                 for row in try await db.raw(recorded).all() {
-                    try await db.raw(SQLQueryString(try row.decode(column: "restore", as: String.self))).run()
-                    try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: try row.decode(column: "name", as: String.self))").run()
+                    let name = try row.decode(column: "name", as: String.self)
+                    do {
+                        try await db.raw(SQLQueryString(try row.decode(column: "restore", as: String.self))).run()
+                    } catch {
+                        // Should two residents share an ID number (which nothing lets in), the unique index names them here.
+                        throw StoreError.conflict("首次导入搁置的 \(name) 无法重建 (\(name), set aside by a first load, could not be built again): \(error)")
+                    }
+                    try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: name)").run()
                 }
             }
         }
