@@ -148,6 +148,48 @@ import Testing
         }
     }
 
+    /// The database refusing a batch part-way (here a test trigger refuses one person in the second of four
+    /// batches): the batch before it stays committed, the failed one and those queued behind it are not
+    /// written at all, the run's progress points just after the last commit, and running the file again
+    /// (once the database accepts it) resumes there and converges.
+    @Test func aBatchTheDatabaseRefusesStopsTheBatchesBehindIt() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let before = try await Self.count(store)
+            let lines = [Self.header] + (300..<340).map { "\($0 == 315 ? "故障" : "流水居民\($0)"),\(Self.newID($0)),,,\(Self.building),1,101," }
+            let file = Self.write(lines)
+            var options = Self.options
+            options.batchSize = 10
+            options.commitRows = 10
+            let refuse = TestDatabase.isPostgres
+                ? ["""
+                   CREATE FUNCTION gw_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+                   BEGIN IF NEW.name = '故障' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$
+                   """, "CREATE TRIGGER gw_test_refuse BEFORE INSERT ON residents FOR EACH ROW EXECUTE FUNCTION gw_test_refuse()"]
+                : ["CREATE TRIGGER gw_test_refuse BEFORE INSERT ON residents WHEN NEW.name = '故障' BEGIN SELECT RAISE(ABORT, 'refused by test'); END"]
+            try await store.database.transaction { db in for sql in refuse { try await db.raw(SQLQueryString(sql)).run() } }
+
+            // act
+            await #expect(throws: (any Error).self) {
+                _ = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
+            }
+
+            // check: rows 2–11 (the first batch) in; nothing from rows 12–41
+            #expect(try await Self.count(store) == before + 10)
+            let written = try await store.database.reader.raw("SELECT name FROM residents WHERE name LIKE '流水居民%' ORDER BY name").all()
+                .map { try $0.decode(column: "name", as: String.self) }
+            #expect(written == (300..<310).map { "流水居民\($0)" })
+            let status = try await ResidentImporter(store: store).status(digest: try ResidentImporter.digest(of: file))
+            #expect(status?.rowsDone == 11 && status?.created == 10)
+
+            // Accepted again: the rerun resumes after row 11 and the file converges.
+            let drop = TestDatabase.isPostgres ? ["DROP TRIGGER gw_test_refuse ON residents", "DROP FUNCTION gw_test_refuse()"] : ["DROP TRIGGER gw_test_refuse"]
+            try await store.database.transaction { db in for sql in drop { try await db.raw(SQLQueryString(sql)).run() } }
+            let rerun = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
+            #expect(rerun.resumedFrom == 11 && rerun.created == 30)
+            #expect(try await Self.count(store) == before + 40)
+        }
+    }
+
     /// Into a registry that has people, new rows are sealed after the look-up: sealed all the same, and a
     /// second run of the file (everyone known, nothing changed) rewrites no one.
     @Test func newPeopleInAKnownRegistryAreSealedAndARerunRewritesNoOne() async throws {
