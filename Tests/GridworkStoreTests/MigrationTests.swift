@@ -75,7 +75,10 @@ import Testing
             #expect(!after.contains { $0 == "sqlite_autoindex_residents_1" || $0 == "residents_id_index_key" })
             #expect(after.contains("residents_household") && after.contains("residents_phone") && after.contains("residents_building_status"))
             // Still unique, and the history still refers to (and goes with) its resident.
-            let id = try await db.reader.raw("SELECT MIN(resident_id) AS id FROM resident_events").first()!.decode(column: "id", as: Int64.self)
+            let id = try await db.reader.raw("""
+                SELECT MIN(e.resident_id) AS id FROM resident_events e WHERE NOT EXISTS (SELECT 1 FROM campaign_list c WHERE c.resident_id = e.resident_id)
+                    AND NOT EXISTS (SELECT 1 FROM campaign_visits v WHERE v.resident_id = e.resident_id)
+                """).first()!.decode(column: "id", as: Int64.self)
             let other = try await db.reader.raw("SELECT MIN(id) AS id FROM residents WHERE id <> \(bind: id)").first()!.decode(column: "id", as: Int64.self)
             await #expect(throws: (any Error).self) {
                 try await db.transaction { sql in
@@ -89,8 +92,18 @@ import Testing
                     try await sql.raw("INSERT INTO resident_events (resident_id, at, kind, source, actor) VALUES (-5, 'x', 'created', 'test', 'test')").run()
                 }
             }
-            let events = try await db.reader.raw("SELECT COUNT(*) AS n FROM resident_events WHERE resident_id = \(bind: id)").first()!.decode(column: "n", as: Int.self)
-            #expect(events > 0)
+            // Its CHECKs hold (migration 1's sex, migration 4's status).
+            for change in ["sex = 'x'", "status = 'nonsense'"] {
+                await #expect(throws: (any Error).self) {
+                    try await db.transaction { sql in try await sql.raw("UPDATE residents SET \(unsafeRaw: change) WHERE id = \(bind: other)").run() }
+                }
+            }
+            let events = { try await db.reader.raw("SELECT COUNT(*) AS n FROM resident_events WHERE resident_id = \(bind: id)").first()!.decode(column: "n", as: Int.self) }
+            #expect(try await events() > 0)
+            try await db.transaction { sql in
+                try await sql.raw("DELETE FROM residents WHERE id = \(bind: id)").run()
+            }
+            #expect(try await events() == 0) // ON DELETE CASCADE still refers to the rebuilt table
         }
     }
 

@@ -194,14 +194,15 @@ public final class Database: Sendable {
                     return try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
                 }
                 try await writer.raw("PRAGMA foreign_keys = OFF").run()
-                do {
-                    let result = try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)
-                    try await writer.raw("PRAGMA foreign_keys = ON").run()
-                    return result
-                } catch {
-                    try? await writer.raw("PRAGMA foreign_keys = ON").run()
-                    throw error
+                let result: Result<R, any Error>
+                do { result = .success(try await Self.runTransaction(on: writer, begin: "BEGIN IMMEDIATE", counting: self.commits, body)) } catch {
+                    result = .failure(error)
                 }
+                // Inside a transaction left open the pragma would be ignored: read it back, never go on without keys.
+                try await writer.raw("PRAGMA foreign_keys = ON").run()
+                let on = try await writer.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self)
+                guard on == 1 else { throw StoreError.conflict("外键检查未能恢复 (foreign keys could not be enforced again on the writer)") }
+                return try result.get()
             }
         case .postgres:
             return try await writer.withSession { session in

@@ -36,7 +36,11 @@ public struct Store: Sendable {
         let database = try await Database.open(location, logger: logger)
         do {
             try await Migrations.run(on: database)
-            try await ResidentImporter.SetAside.restore(database)
+            // What an interrupted first load set aside is built again. Should an index not build, the county
+            // is still served (imports and registrations are refused while it is recorded) and the log names it.
+            do { try await ResidentImporter.SetAside.restore(database) } catch {
+                logger.error("\(error)")
+            }
             let file = keyFile ?? SealKeySource.defaultKeyFile(for: location)
             let sealer = Sealer(masterKey: try SealKeySource.load(environment: environment, keyFile: file))
             try await Meta.verifyKey(database, sealer: sealer, keyName: environment["GRIDWORK_SEAL_KEY"] != nil ? "GRIDWORK_SEAL_KEY" : file)

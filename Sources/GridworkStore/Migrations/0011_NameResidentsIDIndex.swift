@@ -31,8 +31,13 @@ struct NameResidentsIDIndex: Migration {
                         "ALTER TABLE residents_rebuilt RENAME TO residents"] + indexes {
                 try await db.raw(SQLQueryString(sql)).run()
             }
-            if let broken = try await db.raw("PRAGMA foreign_key_check").first() {
-                throw StoreError.conflict("迁移后外键不一致 (a foreign key does not hold after migration 11): \(try broken.decode(column: "table", as: String.self))")
+            // Checked for residents and the tables referring to it (an old orphan elsewhere is not this migration's).
+            let referring = try await db.raw("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%REFERENCES residents(%'")
+                .all().map { try $0.decode(column: "name", as: String.self) }
+            for table in ["residents"] + referring {
+                if try await db.raw(SQLQueryString("PRAGMA foreign_key_check(\(table))")).first() != nil {
+                    throw StoreError.conflict("迁移后外键不一致 (a foreign key does not hold after migration 11): \(table)")
+                }
             }
         }
         try await db.raw("CREATE UNIQUE INDEX residents_id_index ON residents(id_index)").run()

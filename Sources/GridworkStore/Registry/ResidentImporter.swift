@@ -248,6 +248,8 @@ public struct ResidentImporter: Sendable {
         var created = 0
         var updated = 0
         var rejected = 0
+        /// Rows this batch accounts for (written, merged or refused).
+        var rows: Int { created + updates.count + rejected }
     }
 
     /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
@@ -469,7 +471,7 @@ public struct ResidentImporter: Sendable {
         /// first load's first commit either came before it, and is seen here, or waits for it (on PostgreSQL
         /// that first transaction locks the table first) and then finds the resident (`firstWriteFindsNoOne`).
         static let recordedAny = "SELECT 1 FROM import_set_aside LIMIT 1"
-        static let duringFirstLoad = StoreError.conflict("居民名册正在首次导入,ID 唯一索引暂时搁置;请在导入完成后再登记或导入 (a first load of the registry is running; register or import after it ends)")
+        static let duringFirstLoad = StoreError.conflict("居民名册正在首次导入,ID 唯一索引暂时搁置;请在导入完成后再登记或导入。如导入已中断,重启服务或运行任一 gridwork 命令即重建索引 (a first load of the registry is running; register or import after it ends. If it was interrupted, restarting the server or any gridwork command rebuilds the indexes)")
         static let someoneRegistered = StoreError.conflict("导入开始后已有居民登记,请重新运行导入,将按已有名册合并 (someone was registered as this first load started; run the import again and it merges)")
 
         /// Throws `duringFirstLoad` if a first load has anything set aside.
@@ -477,23 +479,30 @@ public struct ResidentImporter: Sendable {
             if try await db.raw(SQLQueryString(recordedAny)).first() != nil { throw duringFirstLoad }
         }
 
-        /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, in one transaction.
+        /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, each in a transaction of
+        /// its own: one that cannot be built (should two residents share an ID number, which nothing lets in) keeps
+        /// its record and is named in the error, and the rest are built all the same.
         static func restore(_ database: Database) async throws {
             // Usually nothing: asked on a reader, so an open takes no write lock.
             let recorded: SQLQueryString = "SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name"
-            guard try await database.reader.raw(recorded).first() != nil else { return }
-            try await database.transaction { db in
-                // Read again under the write lock: another process may have restored them meanwhile.
-                for row in try await db.raw(recorded).all() {
-                    let name = try row.decode(column: "name", as: String.self)
-                    do {
-                        try await db.raw(SQLQueryString(try row.decode(column: "restore", as: String.self))).run()
-                    } catch {
-                        // Should two residents share an ID number (which nothing lets in), the unique index names them here.
-                        throw StoreError.conflict("首次导入搁置的 \(name) 无法重建 (\(name), set aside by a first load, could not be built again): \(error)")
+            let items = try await database.reader.raw(recorded).all().map {
+                (name: try $0.decode(column: "name", as: String.self), restore: try $0.decode(column: "restore", as: String.self))
+            }
+            var failed: [String] = []
+            for item in items {
+                do {
+                    try await database.transaction { db in
+                        // Another process may have built it meanwhile: asked again under the write lock.
+                        guard try await db.raw("SELECT 1 AS one FROM import_set_aside WHERE name = \(bind: item.name)").first() != nil else { return }
+                        try await db.raw(SQLQueryString(item.restore)).run()
+                        try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: item.name)").run()
                     }
-                    try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: name)").run()
+                } catch {
+                    failed.append("\(item.name): \(error)")
                 }
+            }
+            guard failed.isEmpty else {
+                throw StoreError.conflict("首次导入搁置的索引无法重建 (set-aside indexes could not be built again): \(failed.joined(separator: "; "))")
             }
         }
     }
@@ -857,7 +866,7 @@ final class ImportWriter: Sendable {
                     for sql in first { try db.exec(sql) }
                     try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
                 }
-                pending.rows += prepared.created + prepared.updates.count + prepared.rejected
+                pending.rows += prepared.rows
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
             }
             trimNow(after: prepared)
@@ -872,7 +881,7 @@ final class ImportWriter: Sendable {
     /// free holes the next batch does not fit: on 1.01 M rows the peak RSS was ~40 MB higher without this.
     /// A trim takes a few milliseconds.
     private func trimNow(after prepared: ResidentImporter.Prepared) {
-        untrimmed.rows += prepared.created + prepared.updates.count + prepared.rejected
+        untrimmed.rows += prepared.rows
         guard untrimmed.rows >= 20_000 else { return }
         untrimmed.rows = 0
         _ = Self.mallocTrim?(0)
@@ -981,7 +990,9 @@ final class ImportWriter: Sendable {
         do {
             if !first.isEmpty {
                 // Registering by hand (or another import) waits for this transaction, then sees what it set aside.
-                try await query(c, "LOCK TABLE residents IN SHARE ROW EXCLUSIVE MODE")
+                // The strongest lock at once: the drops below need it, and taking a weaker one first could deadlock
+                // with a registration that has read residents and not yet inserted.
+                try await query(c, "LOCK TABLE residents IN ACCESS EXCLUSIVE MODE")
                 if try await exists(c, "SELECT 1 FROM residents LIMIT 1") { throw ResidentImporter.SetAside.someoneRegistered }
             }
             for sql in first { try await query(c, sql) }
