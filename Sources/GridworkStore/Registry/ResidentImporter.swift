@@ -108,7 +108,7 @@ public struct ResidentImporter: Sendable {
         // A first load (no residents yet) has no one to merge with but the file's own rows (`seen`), so it looks
         // no one up; and it sets indexes aside, building them once at the end (see `SetAside` for what keeps
         // a person once meanwhile).
-        let firstLoad = try await store.database.reader.raw("SELECT 1 AS one FROM residents LIMIT 1").first() == nil
+        let firstLoad = try await store.database.reader.raw(SQLQueryString(SetAside.anyResident)).first() == nil
         let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows,
                                                                                        firstLoad: firstLoad)
         var setAside = firstLoad ? SetAside(store.database.kind).drop : [] // run with the first batch written
@@ -430,7 +430,7 @@ public struct ResidentImporter: Sendable {
     /// The unique ID index is set aside too. Meanwhile what keeps a person once is: the file's own rows,
     /// `SeenIDs`; a hand registration or another import, refused while anything is recorded here
     /// (`refuseDuringFirstLoad`); and a first load that finds someone registered before its first commit,
-    /// which fails instead (`firstWriteFindsNoOne`).
+    /// which fails instead (`someoneRegistered`).
     struct SetAside: Sendable {
         /// The unique and secondary indexes of the residents' tables.
         static let indexes = ["residents_id_index", "residents_household", "residents_phone", "residents_building_status",
@@ -469,8 +469,10 @@ public struct ResidentImporter: Sendable {
 
         /// Asked in a transaction that has written a resident (or is about to, for the import writer): a
         /// first load's first commit either came before it, and is seen here, or waits for it (on PostgreSQL
-        /// that first transaction locks the table first) and then finds the resident (`firstWriteFindsNoOne`).
+        /// that first transaction locks the table first) and then finds the resident (`someoneRegistered`).
         static let recordedAny = "SELECT 1 FROM import_set_aside LIMIT 1"
+        /// Whether the registry has anyone: a first load is one only while this finds no one.
+        static let anyResident = "SELECT 1 AS one FROM residents LIMIT 1"
         static let duringFirstLoad = StoreError.conflict("居民名册正在首次导入,ID 唯一索引暂时搁置;请在导入完成后再登记或导入。如导入已中断,重启服务或运行任一 gridwork 命令即重建索引 (a first load of the registry is running; register or import after it ends. If it was interrupted, restarting the server or any gridwork command rebuilds the indexes)")
         static let someoneRegistered = StoreError.conflict("导入开始后已有居民登记,请重新运行导入,将按已有名册合并 (someone was registered as this first load started; run the import again and it merges)")
 
@@ -838,6 +840,16 @@ final class ImportWriter: Sendable {
     static let progress = """
         UPDATE import_runs SET rows_done = ?, created = created + ?, updated = updated + ?, rejected = rejected + ? WHERE id = ?
         """
+    static let deleteTags = "DELETE FROM resident_tags WHERE resident_id = ?"
+
+    /// A known person's changed columns.
+    static func update(_ sets: [(column: String, value: RawValue)], id: Int64) -> (sql: String, values: [RawValue]) {
+        ("UPDATE residents SET \(sets.map { "\($0.column) = ?" }.joined(separator: ", ")) WHERE id = ?", sets.map(\.value) + [.int(id)])
+    }
+
+    static func progressValues(_ prepared: ResidentImporter.Prepared, runID: Int64) -> [RawValue] {
+        [.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)), .int(Int64(prepared.rejected)), .int(runID)]
+    }
 
     /// A batch made ready before its turn to write. On PostgreSQL its ids are reserved and its COPY text
     /// built while the batch before it is still being written, so our work and the server's overlap. On
@@ -861,10 +873,11 @@ final class ImportWriter: Sendable {
             let pending = pending, commitRows = commitRows, firstLoad = firstLoad
             try await NIOThreadPool.singleton.runIfActive {
                 try db.within {
-                    if !first.isEmpty, try db.int("SELECT 1 FROM residents LIMIT 1") != nil { throw ResidentImporter.SetAside.someoneRegistered }
-                    if !firstLoad, try db.int(ResidentImporter.SetAside.recordedAny) != nil { throw ResidentImporter.SetAside.duringFirstLoad }
+                    if !first.isEmpty, try db.int(ResidentImporter.SetAside.anyResident) != nil { throw ResidentImporter.SetAside.someoneRegistered }
                     for sql in first { try db.exec(sql) }
                     try Self.write(prepared, db: db, runID: runID, source: source, actor: actor)
+                    // Asked after writing, as a hand registration does (see the PostgreSQL writer).
+                    if !firstLoad, try db.int(ResidentImporter.SetAside.recordedAny) != nil { throw ResidentImporter.SetAside.duringFirstLoad }
                 }
                 pending.rows += prepared.rows
                 if pending.rows >= commitRows { try db.commit(); pending.rows = 0 }
@@ -909,24 +922,28 @@ final class ImportWriter: Sendable {
             for u in prepared.updates {
                 let sets = u.changes.flatMap(\.set)
                 if !sets.isEmpty {
-                    try db.run("UPDATE residents SET \(sets.map { "\($0.column) = ?" }.joined(separator: ", ")) WHERE id = ?",
-                               [sets.map(\.value) + [.int(u.id)]])
+                    let update = update(sets, id: u.id)
+                    try db.run(update.sql, [update.values])
                 }
                 try db.run(insertEvent, u.changes.map { c in
                     [.int(u.id), .text(now), .text(c.kind), .text(c.field), .text(c.old), .text(c.new), .text(source), .text(actor)]
                 })
                 if let home = u.arrival { try db.run(reoccupy, [[.int(home)]]) }
                 if let tags = u.tags {
-                    try db.run("DELETE FROM resident_tags WHERE resident_id = ?", [[.int(u.id)]])
+                    try db.run(deleteTags, [[.int(u.id)]])
                     try db.run(insertTag, tags.map { [.int(u.id), .text($0.rawValue)] })
                 }
             }
-            try db.run(progress, [[.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)),
-                                   .int(Int64(prepared.rejected)), .int(runID)]])
+            try db.run(progress, [progressValues(prepared, runID: runID)])
         }
     }
 
+    /// Runs one statement, written as for SQLite: each `?` becomes PostgreSQL's `$1`, `$2`, … in order.
     private static func query(_ c: PostgresConnection, _ sql: String, _ values: [RawValue] = []) async throws {
+        var numbered = "", n = 0
+        for ch in sql {
+            if ch == "?" { n += 1; numbered += "$\(n)" } else { numbered.append(ch) }
+        }
         var binds = PostgresBindings(capacity: values.count)
         for v in values {
             switch v {
@@ -935,7 +952,7 @@ final class ImportWriter: Sendable {
             case .null: binds.appendNull()
             }
         }
-        for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {}
+        for try await _ in try await c.query(PostgresQuery(unsafeSQL: numbered, binds: binds), logger: logger) {}
     }
 
     private static func exists(_ c: PostgresConnection, _ sql: String) async throws -> Bool {
@@ -993,26 +1010,24 @@ final class ImportWriter: Sendable {
                 // The strongest lock at once: the drops below need it, and taking a weaker one first could deadlock
                 // with a registration that has read residents and not yet inserted.
                 try await query(c, "LOCK TABLE residents IN ACCESS EXCLUSIVE MODE")
-                if try await exists(c, "SELECT 1 FROM residents LIMIT 1") { throw ResidentImporter.SetAside.someoneRegistered }
+                if try await exists(c, ResidentImporter.SetAside.anyResident) { throw ResidentImporter.SetAside.someoneRegistered }
             }
             for sql in first { try await query(c, sql) }
             for u in prepared.updates {
                 let sets = u.changes.flatMap(\.set)
                 if !sets.isEmpty {
-                    try await query(c, "UPDATE residents SET \(sets.enumerated().map { "\($0.element.column) = $\($0.offset + 1)" }.joined(separator: ", ")) WHERE id = $\(sets.count + 1)",
-                                    sets.map(\.value) + [.int(u.id)])
+                    let update = update(sets, id: u.id)
+                    try await query(c, update.sql, update.values)
                 }
-                if let home = u.arrival { try await query(c, reoccupy.replacingOccurrences(of: "?", with: "$1"), [.int(home)]) }
-                if u.tags != nil { try await query(c, "DELETE FROM resident_tags WHERE resident_id = $1", [.int(u.id)]) }
+                if let home = u.arrival { try await query(c, reoccupy, [.int(home)]) }
+                if u.tags != nil { try await query(c, deleteTags, [.int(u.id)]) }
             }
             for copy in staged.copies {
                 try await c.copyFrom(table: copy.table, columns: copy.columns, logger: logger) { writer in try await writer.write(copy.text) }
             }
             // Asked after writing, as a hand registration does: a first load that started meanwhile is seen now.
             if !firstLoad, try await exists(c, ResidentImporter.SetAside.recordedAny) { throw ResidentImporter.SetAside.duringFirstLoad }
-            try await query(c, "UPDATE import_runs SET rows_done = $1, created = created + $2, updated = updated + $3, rejected = rejected + $4 WHERE id = $5",
-                            [.int(Int64(prepared.lastRow)), .int(Int64(prepared.created)), .int(Int64(prepared.updated)),
-                             .int(Int64(prepared.rejected)), .int(runID)])
+            try await query(c, progress, progressValues(prepared, runID: runID))
             try await query(c, "COMMIT")
         } catch {
             try? await query(c, "ROLLBACK")
