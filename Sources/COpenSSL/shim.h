@@ -1,7 +1,8 @@
-// The system OpenSSL's libcrypto (Debian: libssl-dev), for sealing bulk imports.
+// The system OpenSSL's libcrypto (Debian: libssl-dev), for blind indexes and bulk sealing.
 // swift-crypto opens a new AES context and re-derives HMAC's outer key for every
 // value; a million-row import seals two values a row, so the importer keeps one
-// context per task here instead. Everything else seals through swift-crypto.
+// AES context per task here, and every blind index (`Sealer`) uses an HMAC key
+// whose pads are hashed once. Single values are still sealed through swift-crypto.
 #ifndef GRIDWORK_COPENSSL_SHIM_H
 #define GRIDWORK_COPENSSL_SHIM_H
 

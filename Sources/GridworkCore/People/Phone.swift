@@ -27,10 +27,12 @@ public struct MobilePhone: Hashable, Sendable, CustomStringConvertible {
 
     /// Masked for display: `138****2151` (the value is always 11 ASCII digits).
     public var masked: String {
-        let u = Array(value.utf8)
-        return String(unsafeUninitializedCapacity: 11) { out in
-            for i in 0..<11 { out[i] = i < 3 || i >= 7 ? u[i] : UInt8(ascii: "*") }
-            return 11
+        var value = value
+        return value.withUTF8 { u in
+            String(unsafeUninitializedCapacity: 11) { out in
+                for i in 0..<11 { out[i] = i < 3 || i >= 7 ? u[i] : UInt8(ascii: "*") }
+                return 11
+            }
         }
     }
     public var description: String { masked }
