@@ -1,5 +1,5 @@
 import Foundation
-import GridworkStore
+@testable import GridworkStore
 import GridworkTestSupport
 import SQLKit
 import Testing
@@ -34,16 +34,7 @@ import Testing
             try await db.transaction(foreignKeys: false) { sql in
                 try await sql.raw("DROP INDEX residents_id_index").run()
                 if isSQLite {
-                    let definition = try await sql.raw("SELECT sql FROM sqlite_master WHERE name = 'residents'").first()!.decode(column: "sql", as: String.self)
-                    // A renamed table's definition reads `CREATE TABLE "residents" (`.
-                    let columns = definition[definition.firstIndex(of: "(")!...]
-                    let old = "CREATE TABLE residents_old " + columns.replacingOccurrences(of: "id_index TEXT NOT NULL,", with: "id_index TEXT NOT NULL UNIQUE,")
-                    let indexes = try await sql.raw("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'residents' AND sql IS NOT NULL")
-                        .all().map { try $0.decode(column: "sql", as: String.self) }
-                    for statement in [old, "INSERT INTO residents_old SELECT * FROM residents", "DROP TABLE residents",
-                                      "ALTER TABLE residents_old RENAME TO residents"] + indexes {
-                        try await sql.raw(SQLQueryString(statement)).run()
-                    }
+                    try await NameResidentsIDIndex.rebuildSQLiteResidents(sql, replacing: "id_index TEXT NOT NULL,", with: "id_index TEXT NOT NULL UNIQUE,")
                 } else {
                     try await sql.raw("ALTER TABLE residents ADD CONSTRAINT residents_id_index_key UNIQUE (id_index)").run()
                 }
