@@ -287,12 +287,21 @@ import Testing
     /// registration and another import are refused with the reason, and write nothing. Afterwards both work.
     @Test func whileAFirstLoadHasTheIDIndexAsideNoOneElseAddsAResident() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
-            // setup: a first load's first commit, as it leaves the database until its end
+            // setup: a running first load's claim and first commit, as it leaves the database until its end
+            let indexes = try await Self.indexes(store)
+            let claim = try await ResidentImporter.SetAside.Claim.take(store.database.location)
             let setAside = ResidentImporter.SetAside(store.database.kind)
             try await store.database.transaction { db in
                 for sql in setAside.drop { try await db.raw(SQLQueryString(sql)).run() }
             }
             let before = try await Self.count(store)
+            // A second first load cannot claim the database, and an open (any gridwork command) leaves the load's indexes to it.
+            await #expect(throws: ResidentImporter.SetAside.duringFirstLoad) {
+                _ = try await ResidentImporter.SetAside.Claim.take(store.database.location)
+            }
+            #expect(try await ResidentImporter.SetAside.Claim.isHeld(store.database))
+            try await Store.using(store.database.location, environment: TestDatabase.environment) { _ in }
+            #expect(try await Self.indexes(store) != indexes)
             let household = try await store.database.reader.raw("""
                 SELECT h.id FROM households h JOIN buildings b ON b.id = h.building_id JOIN regions g ON g.id = b.grid_id
                 WHERE g.code = \(bind: String(Self.building.prefix(15))) AND b.number = 1 ORDER BY h.id LIMIT 1
@@ -314,11 +323,39 @@ import Testing
             }
             #expect(try await Self.count(store) == before)
 
-            // Once the load has ended (here: restored by hand), both go in.
-            try await ResidentImporter.SetAside.restore(store.database)
+            // The load dies (its claim let go, its indexes still aside): the next registration builds them and goes in.
+            await claim.release()
+            #expect(try await !ResidentImporter.SetAside.Claim.isHeld(store.database))
             _ = try await store.registry.recordArrival(person, household: household, viewer: worker, address: "x", today: Self.options.today)
+            #expect(try await Self.indexes(store) == indexes)
             #expect(try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine).created == 1)
             #expect(try await Self.count(store) == before + 2)
+        }
+    }
+
+    /// An import that finds what a dead first load set aside builds it before it writes (a server that
+    /// went on running is not left refusing imports), and a first load lets go of its claim when it ends.
+    @Test func anImportAfterAFirstLoadThatDiedBuildsItsIndexesFirst() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let indexes = try await Self.indexes(store)
+            let before = try await Self.count(store)
+            try await store.database.transaction { db in
+                for sql in ResidentImporter.SetAside(store.database.kind).drop { try await db.raw(SQLQueryString(sql)).run() }
+            }
+            let file = Self.write([Self.header, "钱后来,\(Self.newID(493)),,,\(Self.building),1,101,"])
+            #expect(try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine).created == 1)
+            #expect(try await Self.indexes(store) == indexes)
+            #expect(try await Self.count(store) == before + 1)
+        }
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
+            var demo = TestDatabase.demo
+            demo.withResidents = false
+            try await DemoSeeder.seed(into: store, options: demo)
+            let file = Self.write([Self.header, "首批\(494),\(Self.newID(494)),,,\(Self.building),1,101,"])
+            #expect(try await ResidentImporter(store: store).run(file: file, options: Self.options, actor: .commandLine).created == 1)
+            #expect(try await !ResidentImporter.SetAside.Claim.isHeld(store.database))
+            // taken again: the load let go of it
+            await (try await ResidentImporter.SetAside.Claim.take(store.database.location)).release()
         }
     }
 

@@ -36,9 +36,10 @@ public struct Store: Sendable {
         let database = try await Database.open(location, logger: logger)
         do {
             try await Migrations.run(on: database)
-            // What an interrupted first load set aside is built again. Should an index not build, the county
-            // is still served (imports and registrations are refused while it is recorded) and the log names it.
-            do { try await ResidentImporter.SetAside.restore(database) } catch {
+            // What a first load that died set aside is built again (one still running is left to finish). Should
+            // an index not build, the county is still served (imports and registrations are refused while it
+            // is recorded) and the log names it.
+            do { try await ResidentImporter.SetAside.restoreIfAbandoned(database) } catch {
                 logger.error("\(error)")
             }
             let file = keyFile ?? SealKeySource.defaultKeyFile(for: location)

@@ -205,6 +205,16 @@ public struct RegistryStore: Sendable {
     @discardableResult
     public func recordArrival(_ person: NewResident, household id: Int64, viewer: Viewer, address: String,
                               today: CivilDate = .today()) async throws -> Int64 {
+        do {
+            return try await arrive(person, household: id, viewer: viewer, address: address, today: today)
+        } catch let error as StoreError where error == ResidentImporter.SetAside.duringFirstLoad {
+            // A first load that died left its indexes aside: they are built now, and the registration goes in.
+            guard try await ResidentImporter.SetAside.restoreIfAbandoned(database) else { throw error }
+            return try await arrive(person, household: id, viewer: viewer, address: address, today: today)
+        }
+    }
+
+    private func arrive(_ person: NewResident, household id: Int64, viewer: Viewer, address: String, today: CivilDate) async throws -> Int64 {
         guard Policy.mayEditRegistry(viewer) else { throw StoreError.notFound(what: "住户 (household)", key: String(id)) }
         let kind = database.kind, sealer = sealer
         return try await database.transaction { db in

@@ -107,10 +107,17 @@ public struct ResidentImporter: Sendable {
         // Writes go through a connection of the import's own: prepared statements on SQLite, COPY on PostgreSQL.
         // A first load (no residents yet) has no one to merge with but the file's own rows (`seen`), so it looks
         // no one up; and it sets indexes aside, building them once at the end (see `SetAside` for what keeps
-        // a person once meanwhile).
+        // a person once meanwhile). What a first load that died left set aside is built first.
+        if !options.dryRun { try await SetAside.restoreIfAbandoned(store.database) }
         let firstLoad = try await store.database.reader.raw(SQLQueryString(SetAside.anyResident)).first() == nil
         let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows,
                                                                                        firstLoad: firstLoad)
+        // Held until what this load sets aside is built again; only one first load runs at a time.
+        let claim: SetAside.Claim?
+        do { claim = firstLoad && writer != nil ? try await SetAside.Claim.take(store.database.location) : nil } catch {
+            await writer?.close()
+            throw error
+        }
         var setAside = firstLoad ? SetAside(store.database.kind).drop : [] // run with the first batch written
         // Sized from the file: one row of a typical export is ~250 bytes.
         var seen = SeenIDs(expected: file.size / 256)
@@ -164,10 +171,15 @@ public struct ResidentImporter: Sendable {
             // Whatever a committed batch set aside is built again now, so a server that goes on running does not
             // query a million rows without it (failing that, the next open does it).
             try? await SetAside.restore(store.database)
+            await claim?.release()
             throw error
         }
         await writer?.close()
-        try await SetAside.restore(store.database)
+        do { try await SetAside.restore(store.database) } catch {
+            await claim?.release()
+            throw error
+        }
+        await claim?.release()
         if !options.dryRun { try await finishRun(runID) }
         report.reportFile = try reportWriter.close()
         return report
@@ -416,96 +428,6 @@ public struct ResidentImporter: Sendable {
             report.conflicts += 1
             try reportWriter.add(row: row.number, problems: [RowProblem(.name, "与登记信息不同:原“\(old.name)”,现“\(p.name)”,已按文件更新 (differs from the registry; updated)")],
                                  cells: row.cells)
-        }
-    }
-
-    /// What a first load (no residents yet) sets aside in its first transaction and builds again at its end:
-    /// building an index from a full table sorts once, where a million inserts each walk it to a random
-    /// place (`bench/import`'s "store only" lines show the difference). Each thing dropped is recorded in
-    /// `import_set_aside`, in the same transaction, with the statement that builds it as the database had
-    /// it; `restore` runs those and forgets them. It runs when the load ends or fails, and at every
-    /// `Store.open`, so an import killed in between leaves nothing missing for long. With nothing recorded,
-    /// an open costs one small query.
-    ///
-    /// The unique ID index is set aside too. Meanwhile what keeps a person once is: the file's own rows,
-    /// `SeenIDs`; a hand registration or another import, refused while anything is recorded here
-    /// (`refuseDuringFirstLoad`); and a first load that finds someone registered before its first commit,
-    /// which fails instead (`someoneRegistered`).
-    struct SetAside: Sendable {
-        /// The unique and secondary indexes of the residents' tables.
-        static let indexes = ["residents_id_index", "residents_household", "residents_phone", "residents_building_status",
-                              "resident_events_resident", "resident_tags_tag"]
-        /// PostgreSQL checks a foreign key with a query per inserted row (a third of the server's time in a
-        /// load); adding the key afterwards checks every row in one join. SQLite checks them cheaply, and
-        /// cannot drop one without rebuilding the table, so it keeps them.
-        static let foreignKeys = [("residents", "residents_household_id_building_id_fkey"), ("resident_events", "resident_events_resident_id_fkey"),
-                                  ("resident_tags", "resident_tags_resident_id_fkey")]
-
-        /// Records, then drops, in the first batch's transaction.
-        let drop: [String]
-
-        init(_ kind: DatabaseKind) {
-            let names = Self.indexes.map { "'\($0)'" }.joined(separator: ", ")
-            switch kind {
-            case .sqlite:
-                drop = ["""
-                    INSERT INTO import_set_aside (name, restore)
-                    SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN (\(names)) AND sql IS NOT NULL
-                    """] + Self.indexes.map { "DROP INDEX IF EXISTS \($0)" }
-            case .postgres:
-                let keys = Self.foreignKeys.map { "'\($0.1)'" }.joined(separator: ", ")
-                drop = ["""
-                    INSERT INTO import_set_aside (name, restore)
-                    SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
-                    WHERE c.relkind = 'i' AND c.relname IN (\(names)) AND pg_table_is_visible(c.oid)
-                    """, """
-                    INSERT INTO import_set_aside (name, restore)
-                    SELECT conname, format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-                    FROM pg_constraint WHERE contype = 'f' AND conname IN (\(keys)) AND pg_table_is_visible(conrelid)
-                    """] + Self.foreignKeys.map { "ALTER TABLE \($0.0) DROP CONSTRAINT IF EXISTS \($0.1)" }
-                    + Self.indexes.map { "DROP INDEX IF EXISTS \($0)" }
-            }
-        }
-
-        /// Asked in a transaction that has written a resident (or is about to, for the import writer): a
-        /// first load's first commit either came before it, and is seen here, or waits for it (on PostgreSQL
-        /// that first transaction locks the table first) and then finds the resident (`someoneRegistered`).
-        static let recordedAny = "SELECT 1 FROM import_set_aside LIMIT 1"
-        /// Whether the registry has anyone: a first load is one only while this finds no one.
-        static let anyResident = "SELECT 1 AS one FROM residents LIMIT 1"
-        static let duringFirstLoad = StoreError.conflict("居民名册正在首次导入,ID 唯一索引暂时搁置;请在导入完成后再登记或导入。如导入已中断,重启服务或运行任一 gridwork 命令即重建索引 (a first load of the registry is running; register or import after it ends. If it was interrupted, restarting the server or any gridwork command rebuilds the indexes)")
-        static let someoneRegistered = StoreError.conflict("导入开始后已有居民登记,请重新运行导入,将按已有名册合并 (someone was registered as this first load started; run the import again and it merges)")
-
-        /// Throws `duringFirstLoad` if a first load has anything set aside.
-        static func refuseDuringFirstLoad(_ db: any SQLDatabase) async throws {
-            if try await db.raw(SQLQueryString(recordedAny)).first() != nil { throw duringFirstLoad }
-        }
-
-        /// Builds whatever is recorded as set aside (indexes before keys) and forgets it, each in a transaction of
-        /// its own: one that cannot be built (should two residents share an ID number, which nothing lets in) keeps
-        /// its record and is named in the error, and the rest are built all the same.
-        static func restore(_ database: Database) async throws {
-            // Usually nothing: asked on a reader, so an open takes no write lock.
-            let recorded: SQLQueryString = "SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name"
-            let items = try await database.reader.raw(recorded).all().map {
-                (name: try $0.decode(column: "name", as: String.self), restore: try $0.decode(column: "restore", as: String.self))
-            }
-            var failed: [String] = []
-            for item in items {
-                do {
-                    try await database.transaction { db in
-                        // Another process may have built it meanwhile: asked again under the write lock.
-                        guard try await db.raw("SELECT 1 AS one FROM import_set_aside WHERE name = \(bind: item.name)").first() != nil else { return }
-                        try await db.raw(SQLQueryString(item.restore)).run()
-                        try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: item.name)").run()
-                    }
-                } catch {
-                    failed.append("\(item.name): \(error)")
-                }
-            }
-            guard failed.isEmpty else {
-                throw StoreError.conflict("首次导入搁置的索引无法重建 (set-aside indexes could not be built again): \(failed.joined(separator: "; "))")
-            }
         }
     }
 
@@ -775,7 +697,7 @@ final class ImportWriter: Sendable {
     private let pending = PendingRows()
     private let untrimmed = PendingRows()
     private final class PendingRows: @unchecked Sendable { var rows = 0 } // only touched by the one write in flight
-    private static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
+    static let logger = Logger(label: "gridwork.import", factory: { _ in SwiftLogNoOpLogHandler() })
 
     private init(_ connection: Connection, commitRows: Int, firstLoad: Bool) {
         self.connection = connection; self.commitRows = commitRows; self.firstLoad = firstLoad
@@ -790,13 +712,10 @@ final class ImportWriter: Sendable {
             let cache = firstLoad ? 8_192 : 24_576
             return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: cache)), commitRows: commitRows, firstLoad: firstLoad)
         case .postgres(let url):
-            let config = try SQLPostgresConfiguration(url: url)
-            let c = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
-                                                         configuration: config.coreConfiguration, id: 1, logger: logger)
+            let c = try await connect(url, id: 1)
             var ids: PostgresConnection?
             do {
-                ids = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
-                                                           configuration: config.coreConfiguration, id: 2, logger: logger)
+                ids = try await connect(url, id: 2)
                 var sequence: Int64 = 0
                 for try await oid in try await c.query("SELECT pg_get_serial_sequence('residents', 'id')::regclass::oid::bigint", logger: logger)
                     .decode(Int64.self) { sequence = oid }
@@ -807,6 +726,12 @@ final class ImportWriter: Sendable {
                 throw error
             }
         }
+    }
+
+    /// A connection of the import's own, outside the store's pool.
+    static func connect(_ url: String, id: Int) async throws -> PostgresConnection {
+        try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(),
+                                             configuration: try SQLPostgresConfiguration(url: url).coreConfiguration, id: id, logger: logger)
     }
 
     /// Commits what is written so far (SQLite keeps a transaction open across batches).
