@@ -1,11 +1,18 @@
 """The command line: clear one-line errors, non-zero exits, and no half-written county."""
+import datetime
 import json
 import os
 import re
+import signal
 import socket
+import sqlite3
+import subprocess
 import tempfile
+import time
 
-from conftest import run
+from conftest import BIN, DEMO_PASSWORD, free_port, run, wait_for
+from test_access import login
+from test_registry import citizen_id
 
 
 def valid_id(n: str) -> bool:
@@ -158,3 +165,65 @@ def test_an_excel_export_imports_back_into_an_empty_net():
     with open(os.path.join(dst, "old.xls"), "wb") as f:
         f.write(bytes([0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) + bytes(504))
     assert "另存为.xlsx" in one_line_error(run("import", "residents", "old.xls", cwd=dst))
+
+
+def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone):
+    """kill -9 of a first load after its first commit, with a server running: the record of what the load set
+    aside stays, but the claim died with the process, so the server's next registration builds the indexes and
+    goes in; the same file again resumes after the last commit and converges."""
+    work = tempfile.mkdtemp()
+    assert run("seed", "--net-only", "--residents", "100000", "--demo-password", DEMO_PASSWORD, cwd=work).returncode == 0
+    db = sqlite3.connect(os.path.join(work, "gridwork.sqlite"), timeout=30)
+    homes = db.execute("""SELECT h.id, g.code, g.code || printf('%03d', b.number), h.room FROM households h
+                          JOIN buildings b ON b.id = h.building_id JOIN regions g ON g.id = b.grid_id ORDER BY h.id""").fetchall()
+    total = 100_000
+    with open(os.path.join(work, "people.csv"), "w", encoding="utf-8") as f:
+        f.write("姓名,公民身份号码,性别,民族,出生日期,联系电话,楼栋,房号,与户主关系,人员类别,现住址,户籍地址\n")
+        for i in range(total):
+            _, _, building, room = homes[i % len(homes)]
+            born = datetime.date(1950, 1, 1) + datetime.timedelta(days=i // 999)
+            f.write(f"居民{i},{citizen_id('430524', born, i % 999 + 1)},,汉族,,,{building},{room},,,,\n")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(os.path.join(work, "serve.log"), "w")
+    server = subprocess.Popen([BIN, "serve", "--port", str(port)], cwd=work, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(base + "/healthz")
+        importer = subprocess.Popen([BIN, "import", "residents", "people.csv"], cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 120
+        while importer.poll() is None and time.time() < deadline:
+            if db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] > 0:
+                break
+            time.sleep(0.02)
+        os.kill(importer.pid, signal.SIGKILL)
+        importer.wait()
+        assert importer.returncode == -signal.SIGKILL, "the import ended before it could be killed mid-way"
+        assert db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] > 0
+        written = db.execute("SELECT COUNT(*) FROM residents").fetchone()[0]
+        assert 0 < written < total
+        assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_index'").fetchone()[0] == 0
+
+        # A grid worker registers a birth on the server that was running all along.
+        household, grid, _, _ = homes[0]
+        login(phone, base, f"gw{grid}")
+        phone.goto(f"{base}/registry/households/{household}")
+        phone.get_by_text("登记出生或迁入").click()
+        phone.get_by_label("出生", exact=True).check()
+        phone.get_by_label("姓名", exact=True).fill("刘小满")
+        phone.get_by_label("公民身份号码").fill(citizen_id("430524", datetime.date.today() - datetime.timedelta(days=20), 995))
+        phone.get_by_label("与户主关系").select_option("granddaughter")
+        phone.get_by_role("button", name="登记", exact=True).click()
+        assert "已登记出生" in phone.locator(".notice").inner_text()
+        assert db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_index'").fetchone()[0] == 1
+
+        # The file again: it resumes after the last commit; everyone once, the baby too.
+        again = run("import", "residents", "people.csv", cwd=work)
+        assert again.returncode == 0, again.stderr
+        assert "拒绝 0" in again.stdout
+        assert db.execute("SELECT COUNT(*) FROM residents").fetchone()[0] == total + 1
+        assert db.execute("SELECT COUNT(DISTINCT id_index) FROM residents").fetchone()[0] == total + 1
+    finally:
+        db.close()
+        server.terminate()
+        server.wait(timeout=30)
