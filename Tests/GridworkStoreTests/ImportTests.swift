@@ -376,6 +376,94 @@ import Testing
         }
     }
 
+    /// The two halves of the guard, each run for real against the other held open on a second connection
+    /// (PostgreSQL runs them at once; SQLite's single writer runs them one after the other, as the tests above do).
+    /// A registration that has inserted but not committed makes a first load's first commit wait, then fail.
+    @Test(.enabled(if: TestDatabase.isPostgres)) func aFirstLoadWaitsForARegistrationInFlightThenFails() async throws {
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
+            var demo = TestDatabase.demo
+            demo.withResidents = false
+            try await DemoSeeder.seed(into: store, options: demo)
+            let indexes = try await Self.indexes(store)
+            let (proceed, go) = AsyncStream<Void>.makeStream()
+            let (inserted, didInsert) = AsyncStream<Void>.makeStream()
+            // The registration, paused between its insert and its check (`RegistryStore.recordArrival`'s order).
+            let registration = Task {
+                try await store.database.transaction { db in
+                    try await db.raw("""
+                        INSERT INTO residents (household_id, building_id, name, sex, birth_date, ethnicity, relation, id_sealed, id_index,
+                            id_masked, address, registered_address)
+                        SELECT id, building_id, '赵先来', 'male', '1936-03-03', '汉族', 'head', 'sealed', 'race-index', '430524********0011', '', ''
+                        FROM households ORDER BY id LIMIT 1
+                        """).run()
+                    didInsert.yield()
+                    for await _ in proceed { break }
+                    try await ResidentImporter.SetAside.refuseDuringFirstLoad(db)
+                }
+            }
+            for await _ in inserted { break }
+            let writer = try await ImportWriter.open(store.database.location, commitRows: 1, firstLoad: true)
+            let staged = try await writer.stage(ResidentImporter.Prepared(), runID: 0, actor: "test")
+            let load = Task { try await writer.write(staged, runID: 0, actor: "test", first: ResidentImporter.SetAside(store.database.kind).drop) }
+            #expect(try await Self.someoneWaitsForALock(store))
+            go.yield()
+            try await registration.value
+            await #expect(throws: ResidentImporter.SetAside.someoneRegistered) { try await load.value }
+            await writer.close()
+            #expect(try await Self.indexes(store) == indexes)
+            #expect(try await Self.count(store) == 1)
+        }
+    }
+
+    /// A registration that comes while a first load's first commit holds the table waits for it, then is refused.
+    @Test(.enabled(if: TestDatabase.isPostgres)) func aRegistrationWaitsForAFirstLoadsFirstCommitThenIsRefused() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let before = try await Self.count(store)
+            // (Read first: the first commit's dropping of a foreign key locks the households too.)
+            let household = try await store.database.reader.raw("SELECT id FROM households ORDER BY id LIMIT 1").first()!.decode(column: "id", as: Int64.self)
+            let claim = try await ResidentImporter.SetAside.Claim.take(store.database.location)
+            let (proceed, go) = AsyncStream<Void>.makeStream()
+            let (locked, didLock) = AsyncStream<Void>.makeStream()
+            // The load's first commit as `ImportWriter` writes it, paused before it commits.
+            let load = Task {
+                try await store.database.transaction { db in
+                    try await db.raw("LOCK TABLE residents IN ACCESS EXCLUSIVE MODE").run()
+                    for sql in ResidentImporter.SetAside(store.database.kind).drop { try await db.raw(SQLQueryString(sql)).run() }
+                    didLock.yield()
+                    for await _ in proceed { break }
+                }
+            }
+            for await _ in locked { break }
+            let person = try NewResident.parse(["event": "move_in", "name": "赵后来", "id_number": Self.newID(495), "relation": "other",
+                                                "origin": "湖南省长沙市"], today: Self.options.today)
+            let admin = Viewer(userID: 0, login: "admin", role: .countyAdmin, scope: try RegionCode("430524"))
+            let registration = Task {
+                try await store.registry.recordArrival(person, household: household, viewer: admin, address: "x", today: Self.options.today)
+            }
+            #expect(try await Self.someoneWaitsForALock(store))
+            go.yield()
+            try await load.value
+            await #expect(throws: ResidentImporter.SetAside.duringFirstLoad) { _ = try await registration.value }
+            await claim.release()
+            try await ResidentImporter.SetAside.restore(store.database)
+            #expect(try await Self.count(store) == before)
+        }
+    }
+
+    /// True once a transaction waits for a lock on a table of this database (polled for up to ten seconds).
+    static func someoneWaitsForALock(_ store: Store) async throws -> Bool {
+        for _ in 0..<200 {
+            let waiting = try await store.database.reader.raw("""
+                SELECT 1 AS one FROM pg_locks WHERE NOT granted AND locktype = 'relation'
+                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """)
+                .first()
+            if waiting != nil { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     @Test func encodingsAndHeaders() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
             let gbk = Self.write([Self.header, "国标,\(Self.newID(481)),,,\(Self.building),1,101,"], encoding: String.Encoding(rawValue: 0x8000_0632))
