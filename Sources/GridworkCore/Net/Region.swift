@@ -116,7 +116,8 @@ public struct RegionCode: Hashable, Comparable, Sendable, Codable, CustomStringC
         return RegionCode(unchecked: code)
     }
 
-    public var level: RegionLevel { RegionLevel.allCases.first { $0.codeLength == value.count }! }
+    /// (A code is ASCII digits, so its length in bytes is its length: `utf8.count` is O(1), `count` walks it.)
+    public var level: RegionLevel { RegionLevel.allCases.first { $0.codeLength == value.utf8.count }! }
 
     public var parent: RegionCode? {
         level == .county ? nil : RegionCode(unchecked: String(value.dropLast(3)))

@@ -274,7 +274,7 @@ public struct ResidentImporter: Sendable {
         // no one is looked up (a first load) everyone is new and is sealed here, on the cores; otherwise after
         // the look-up, so re-running a file spends no time (and no random nonces) on people already known.
         let sealEarly = !lookUp && !options.dryRun
-        let count = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let count = max(1, min(16, 4 * ProcessInfo.processInfo.activeProcessorCount))
         let size = (rows.count + count - 1) / count
         var parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
             for index in 0..<count where index * size < rows.count {
