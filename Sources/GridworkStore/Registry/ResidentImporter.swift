@@ -713,16 +713,19 @@ final class ImportWriter: Sendable {
             return ImportWriter(.sqlite(try RawSQLite(path: path, cacheKiB: cache)), commitRows: commitRows, firstLoad: firstLoad)
         case .postgres(let url):
             let c = try await connect(url, id: 1)
-            var ids: PostgresConnection?
+            let ids: PostgresConnection
+            do { ids = try await connect(url, id: 2) } catch {
+                try? await c.close()
+                throw error
+            }
             do {
-                ids = try await connect(url, id: 2)
                 var sequence: Int64 = 0
                 for try await oid in try await c.query("SELECT pg_get_serial_sequence('residents', 'id')::regclass::oid::bigint", logger: logger)
                     .decode(Int64.self) { sequence = oid }
-                return ImportWriter(.postgres(c, ids: ids!, sequence: sequence), commitRows: commitRows, firstLoad: firstLoad)
+                return ImportWriter(.postgres(c, ids: ids, sequence: sequence), commitRows: commitRows, firstLoad: firstLoad)
             } catch {
                 try? await c.close()
-                try? await ids?.close()
+                try? await ids.close()
                 throw error
             }
         }
