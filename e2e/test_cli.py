@@ -172,11 +172,12 @@ def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone)
     aside stays, but the claim died with the process, so the server's next registration builds the indexes and
     goes in; the same file again resumes after the last commit and converges."""
     work = tempfile.mkdtemp()
-    assert run("seed", "--net-only", "--residents", "100000", "--demo-password", DEMO_PASSWORD, cwd=work).returncode == 0
+    # 150,000 rows: SQLite commits a first load every 50,000, so the kill lands with 100,000 still to write.
+    assert run("seed", "--net-only", "--residents", "150000", "--demo-password", DEMO_PASSWORD, cwd=work).returncode == 0
     db = sqlite3.connect(os.path.join(work, "gridwork.sqlite"), timeout=30)
     homes = db.execute("""SELECT h.id, g.code, g.code || printf('%03d', b.number), h.room FROM households h
                           JOIN buildings b ON b.id = h.building_id JOIN regions g ON g.id = b.grid_id ORDER BY h.id""").fetchall()
-    total = 100_000
+    total = 150_000
     with open(os.path.join(work, "people.csv"), "w", encoding="utf-8") as f:
         f.write("姓名,公民身份号码,性别,民族,出生日期,联系电话,楼栋,房号,与户主关系,人员类别,现住址,户籍地址\n")
         for i in range(total):
@@ -195,7 +196,8 @@ def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone)
             if db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] > 0:
                 break
             time.sleep(0.02)
-        os.kill(importer.pid, signal.SIGKILL)
+        if importer.poll() is None:
+            os.kill(importer.pid, signal.SIGKILL)
         importer.wait()
         assert importer.returncode == -signal.SIGKILL, "the import ended before it could be killed mid-way"
         assert db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] > 0
@@ -227,3 +229,4 @@ def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone)
         db.close()
         server.terminate()
         server.wait(timeout=30)
+        log.close()

@@ -450,6 +450,23 @@ import Testing
         }
     }
 
+    /// Two processes finding the same dead load's record at once (two registrations, a server and a command)
+    /// build each thing once between them, and neither reports a failure.
+    @Test func twoRestorersAtOnceBothSucceed() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let indexes = try await Self.indexes(store)
+            try await store.database.transaction { db in
+                for sql in ResidentImporter.SetAside(store.database.kind).drop { try await db.raw(SQLQueryString(sql)).run() }
+            }
+            // (On PostgreSQL each runs on a connection of its own from the pool; SQLite's writer takes them in turn.)
+            async let one = ResidentImporter.SetAside.restoreIfAbandoned(store.database)
+            async let two = ResidentImporter.SetAside.restoreIfAbandoned(store.database)
+            let (a, b) = try await (one, two)
+            #expect(a && b)
+            #expect(try await Self.indexes(store) == indexes)
+        }
+    }
+
     /// True once a transaction waits for a lock on a table of this database (polled for up to ten seconds).
     static func someoneWaitsForALock(_ store: Store) async throws -> Bool {
         for _ in 0..<200 {

@@ -112,7 +112,7 @@ public struct RegionCode: Hashable, Comparable, Sendable, Codable, CustomStringC
     }
 
     public static func county(_ code: String) -> RegionCode {
-        precondition(code.count == 6 && code.allSatisfy(\.isNumber))
+        precondition(code.utf8.count == 6 && code.allSatisfy { $0.isASCII && $0.isNumber })
         return RegionCode(unchecked: code)
     }
 

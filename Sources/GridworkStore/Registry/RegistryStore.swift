@@ -208,7 +208,8 @@ public struct RegistryStore: Sendable {
         do {
             return try await arrive(person, household: id, viewer: viewer, address: address, today: today)
         } catch let error as StoreError where error == ResidentImporter.SetAside.duringFirstLoad {
-            // A first load that died left its indexes aside: they are built now, and the registration goes in.
+            // A first load that died left its indexes aside: they are built now, and the registration goes in (as
+            // it does if the load has ended meanwhile).
             guard try await ResidentImporter.SetAside.restoreIfAbandoned(database) else { throw error }
             return try await arrive(person, household: id, viewer: viewer, address: address, today: today)
         }

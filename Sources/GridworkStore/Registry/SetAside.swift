@@ -12,7 +12,8 @@ extension ResidentImporter {
     /// place (`bench/import`'s "store only" lines show the difference). Each thing dropped is recorded in
     /// `import_set_aside`, in the same transaction, with the statement that builds it as the database had
     /// it; `restore` runs those and forgets them. It runs when the load ends or fails. A load that died in
-    /// between (killed, or its machine lost) leaves its record with no one holding its `Claim`: the next
+    /// between (killed; on PostgreSQL also its connection lost, once the server notices) leaves its record with
+    /// no one holding its `Claim`: the next
     /// `Store.open`, hand registration or import finds it abandoned and builds it (`restoreIfAbandoned`), so
     /// a server that goes on running is not left refusing registrations. With nothing recorded, an open
     /// costs one small query.
@@ -71,12 +72,13 @@ extension ResidentImporter {
             if try await db.raw(SQLQueryString(recordedAny)).first() != nil { throw duringFirstLoad }
         }
 
-        /// Builds what a first load that is no longer running left set aside; true if there was any. A load
-        /// that is still running holds its `Claim`, and what it set aside is left to it.
+        /// Builds what a first load that is no longer running left set aside. A load that is still running holds
+        /// its `Claim`, and what it set aside is left to it. True when nothing is set aside any more (nothing was,
+        /// a load ended meanwhile, or it was built here); false while a live load holds it.
         @discardableResult
         static func restoreIfAbandoned(_ database: Database) async throws -> Bool {
-            guard try await database.reader.raw(SQLQueryString(recordedAny)).first() != nil,
-                  try await !Claim.isHeld(database) else { return false }
+            guard try await database.reader.raw(SQLQueryString(recordedAny)).first() != nil else { return true }
+            guard try await !Claim.isHeld(database) else { return false }
             try await restore(database)
             return true
         }
@@ -94,8 +96,12 @@ extension ResidentImporter {
             for item in items {
                 do {
                     try await database.transaction { db in
-                        // Another process may have built it meanwhile: asked again under the write lock.
-                        guard try await db.raw("SELECT 1 AS one FROM import_set_aside WHERE name = \(bind: item.name)").first() != nil else { return }
+                        // Another process may be building it: asked again under the write lock (SQLite's `BEGIN
+                        // IMMEDIATE`; on PostgreSQL the row's lock, so a second restorer waits and then finds it gone).
+                        let again: SQLQueryString = database.kind == .postgres
+                            ? "SELECT 1 AS one FROM import_set_aside WHERE name = \(bind: item.name) FOR UPDATE"
+                            : "SELECT 1 AS one FROM import_set_aside WHERE name = \(bind: item.name)"
+                        guard try await db.raw(again).first() != nil else { return }
                         try await db.raw(SQLQueryString(item.restore)).run()
                         try await db.raw("DELETE FROM import_set_aside WHERE name = \(bind: item.name)").run()
                     }
@@ -132,9 +138,11 @@ extension ResidentImporter {
             static func take(_ location: DatabaseLocation) async throws -> Claim {
                 switch location {
                 case .sqlite(let path):
-                    let fd = open(lockFile(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+                    // Readable by all: whoever runs the server or a command may ask whether it is held.
+                    let fd = open(lockFile(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
                     guard fd >= 0 else {
-                        throw StoreError.conflict("无法创建导入锁文件 (cannot create the import's lock file) \(lockFile(path)): \(String(cString: strerror(errno)))")
+                        let reason = String(cString: strerror(errno))
+                        throw StoreError.conflict("无法创建导入锁文件 (cannot create the import's lock file) \(lockFile(path)): \(reason)")
                     }
                     guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); throw duringFirstLoad }
                     return Claim(.file(fd))
@@ -166,8 +174,11 @@ extension ResidentImporter {
                 switch database.location {
                 case .sqlite(let path):
                     // Asked with a shared lock: two askers do not take each other for a load.
-                    let fd = open(lockFile(path), O_RDWR | O_CLOEXEC)
-                    guard fd >= 0 else { return false } // never taken
+                    // Opened to read (flock needs no more): a file this process may not open otherwise is still
+                    // asked. Only a missing file means no load ever claimed this database; any other failure is
+                    // taken as held, so nothing is built under a live load.
+                    let fd = open(lockFile(path), O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { return errno != ENOENT }
                     defer { close(fd) }
                     if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return false }
                     return true
