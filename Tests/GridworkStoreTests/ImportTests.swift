@@ -450,6 +450,22 @@ import Testing
         }
     }
 
+    /// A database named through a symlink is claimed once: the lock file lies beside the real file.
+    @Test(.enabled(if: !TestDatabase.isPostgres)) func aClaimThroughASymlinkIsSeenThroughTheRealPath() async throws {
+        try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
+            guard case .sqlite(let path) = store.database.location else { return }
+            let link = TestDatabase.scratchDirectory().appendingPathComponent("county.sqlite").path
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: path)
+            let claim = try await ResidentImporter.SetAside.Claim.take(.sqlite(path: link))
+            #expect(try await ResidentImporter.SetAside.Claim.isHeld(store.database))
+            await #expect(throws: ResidentImporter.SetAside.duringFirstLoad) {
+                _ = try await ResidentImporter.SetAside.Claim.take(store.database.location)
+            }
+            await claim.release()
+            #expect(try await !ResidentImporter.SetAside.Claim.isHeld(store.database))
+        }
+    }
+
     /// Two processes finding the same dead load's record at once (two registrations, a server and a command)
     /// build each thing once between them, and neither reports a failure.
     @Test func twoRestorersAtOnceBothSucceed() async throws {

@@ -131,8 +131,13 @@ extension ResidentImporter {
             /// The advisory lock's two keys (`pg_locks` shows them as `classid` and `objid`): "grid", 4.
             static let keys = (Int32(0x6772_6964), Int32(4))
 
-            /// The lock file of an SQLite database at `path`.
-            static func lockFile(_ path: String) -> String { path + "-import-lock" }
+            /// The lock file of an SQLite database at `path`, beside the file itself (symlinks resolved), so every
+            /// way of naming the database finds the same lock.
+            static func lockFile(_ path: String) -> String {
+                guard let real = realpath(path, nil) else { return path + "-import-lock" }
+                defer { free(real) }
+                return String(cString: real) + "-import-lock"
+            }
 
             /// Takes the claim, or throws `duringFirstLoad` if another first load holds it.
             static func take(_ location: DatabaseLocation) async throws -> Claim {
