@@ -785,6 +785,8 @@ final class ImportWriter: Sendable {
     struct Staged: Sendable {
         let prepared: ResidentImporter.Prepared
         var copies: [(table: String, columns: [String], text: ByteBuffer)] = []
+        /// PostgreSQL: the new people's ids, for their created events (one statement, not a COPY row each).
+        var created: (ids: [Int64], at: String, source: String, actor: String)?
     }
 
     func stage(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String) async throws -> Staged {
@@ -893,18 +895,17 @@ final class ImportWriter: Sendable {
                               source: String, actor: String) async throws -> Staged {
         let now = Timestamp.now()
         var ids: [Int64] = []
-        ids.reserveCapacity(prepared.created)
         if prepared.created > 0 {
             // The sequence by its OID, looked up once: named in the query, `pg_get_serial_sequence` ran once per
-            // id (a sixth of the server's time in a load).
+            // id. The ids come back as one array, not a row each.
             let rows = try await connection.query("""
-                SELECT nextval(\(sequence)::oid::regclass) FROM generate_series(1, \(prepared.created))
+                SELECT array_agg(id ORDER BY id) FROM (SELECT nextval(\(sequence)::oid::regclass) AS id FROM generate_series(1, \(prepared.created))) n
                 """, logger: logger)
-            for try await id in rows.decode(Int64.self) { ids.append(id) }
+            for try await list in rows.decode([Int64].self) { ids = list }
         }
         var residents = CopyText(capacity: prepared.created * 600)
         var tags = CopyText()
-        var events = CopyText(capacity: prepared.created * 64)
+        var events = CopyText()
         for (r, id) in zip(prepared.residents, ids) {
             residents.field(id); residents.field(r.household); residents.field(r.building); residents.field(r.name)
             residents.field(r.sex); residents.field(r.birthDate); residents.field(r.ethnicity); residents.field(r.relation)
@@ -912,8 +913,6 @@ final class ImportWriter: Sendable {
             residents.field(r.phoneIndex); residents.field(r.phoneMasked); residents.field(r.address); residents.field(r.registeredAddress)
             residents.endRow()
             for tag in r.tags { tags.field(id); tags.field(tag); tags.endRow() }
-            events.field(id); events.field(now); events.field("created"); events.field(nil); events.field(nil); events.field(nil)
-            events.field(source); events.field(actor); events.endRow()
         }
         for u in prepared.updates {
             for change in u.changes {
@@ -926,7 +925,8 @@ final class ImportWriter: Sendable {
         // Residents first: tags and events refer to them.
         let copies = [("residents", ResidentImporter.residentColumns, residents), ("resident_tags", ["resident_id", "tag"], tags),
                       ("resident_events", ResidentImporter.eventColumns, events)]
-        return Staged(prepared: prepared, copies: copies.filter { $0.2.buffer.readableBytes > 0 }.map { ($0.0, $0.1, $0.2.buffer) })
+        return Staged(prepared: prepared, copies: copies.filter { $0.2.buffer.readableBytes > 0 }.map { ($0.0, $0.1, $0.2.buffer) },
+                      created: ids.isEmpty ? nil : (ids, now, source, actor))
     }
 
     private static func write(_ staged: Staged, connection c: PostgresConnection, runID: Int64, first: [String], firstLoad: Bool) async throws {
@@ -952,6 +952,16 @@ final class ImportWriter: Sendable {
             }
             for copy in staged.copies {
                 try await c.copyFrom(table: copy.table, columns: copy.columns, logger: logger) { writer in try await writer.write(copy.text) }
+            }
+            if let created = staged.created {
+                // Each new person's "created" event, from the ids in one array (as SQLite's `createdEvents`).
+                var binds = PostgresBindings(capacity: 4)
+                binds.append(created.ids); binds.append(created.at); binds.append(created.source); binds.append(created.actor)
+                let sql = """
+                    INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", ")))
+                    SELECT unnest($1::bigint[]), $2, 'created', NULL, NULL, NULL, $3, $4
+                    """
+                for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {}
             }
             // Asked after writing, as a hand registration does: a first load that started meanwhile is seen now.
             if !firstLoad, try await exists(c, ResidentImporter.SetAside.recordedAny) { throw ResidentImporter.SetAside.duringFirstLoad }
