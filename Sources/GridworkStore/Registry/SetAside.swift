@@ -12,11 +12,10 @@ extension ResidentImporter {
     /// place (`bench/import`'s "store only" lines show the difference). Each thing dropped is recorded in
     /// `import_set_aside`, in the same transaction, with the statement that builds it as the database had
     /// it; `restore` runs those and forgets them. It runs when the load ends or fails. A load that died in
-    /// between (killed; on PostgreSQL also its connection lost, once the server notices) leaves its record with
-    /// no one holding its `Claim`: the next
-    /// `Store.open`, hand registration or import finds it abandoned and builds it (`restoreIfAbandoned`), so
-    /// a server that goes on running is not left refusing registrations. With nothing recorded, an open
-    /// costs one small query.
+    /// between (killed; on PostgreSQL also its connection lost, once the server notices) leaves its record
+    /// with no one holding its `Claim`: the next `Store.open`, hand registration or import finds it abandoned
+    /// and builds it (`restoreIfAbandoned`), so a server that goes on running is not left refusing
+    /// registrations. With nothing recorded, an open costs one small query.
     ///
     /// The unique ID index is set aside too. Meanwhile what keeps a person once is: the file's own rows,
     /// `SeenIDs`; a hand registration or another import, refused while anything is recorded here
@@ -77,9 +76,10 @@ extension ResidentImporter {
         /// a load ended meanwhile, or it was built here); false while a live load holds it.
         @discardableResult
         static func restoreIfAbandoned(_ database: Database) async throws -> Bool {
-            guard try await database.reader.raw(SQLQueryString(recordedAny)).first() != nil else { return true }
+            let items = try await recorded(database)
+            guard !items.isEmpty else { return true }
             guard try await !Claim.isHeld(database) else { return false }
-            try await restore(database)
+            try await build(items, in: database)
             return true
         }
 
@@ -87,11 +87,18 @@ extension ResidentImporter {
         /// its own: one that cannot be built (should two residents share an ID number, which nothing lets in) keeps
         /// its record and is named in the error, and the rest are built all the same.
         static func restore(_ database: Database) async throws {
-            // Usually nothing: asked on a reader, so an open takes no write lock.
-            let recorded: SQLQueryString = "SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name"
-            let items = try await database.reader.raw(recorded).all().map {
+            try await build(try await recorded(database), in: database)
+        }
+
+        /// What is recorded as set aside, indexes before keys. Usually nothing: asked on a reader, so an open
+        /// takes no write lock.
+        private static func recorded(_ database: Database) async throws -> [(name: String, restore: String)] {
+            try await database.reader.raw("SELECT name, restore FROM import_set_aside ORDER BY restore LIKE 'ALTER%', name").all().map {
                 (name: try $0.decode(column: "name", as: String.self), restore: try $0.decode(column: "restore", as: String.self))
             }
+        }
+
+        private static func build(_ items: [(name: String, restore: String)], in database: Database) async throws {
             var failed: [String] = []
             for item in items {
                 do {
