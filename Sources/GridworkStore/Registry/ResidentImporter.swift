@@ -763,6 +763,11 @@ final class ImportWriter: Sendable {
         INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", ")))
         SELECT id, ?1, 'created', NULL, NULL, NULL, ?2, ?3 FROM residents WHERE id >= ?4 AND id < ?5 ORDER BY id
         """
+    /// The same on PostgreSQL, whose ids come from a sequence others use too: from the batch's ids as one array.
+    static let createdEventsOfIDs = """
+        INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", ")))
+        SELECT unnest($1::bigint[]), $2, 'created', NULL, NULL, NULL, $3, $4
+        """
     /// A vacant dwelling someone moves back into is lived in again (as `RegistryStore.recordArrival` does).
     static let reoccupy = "UPDATE households SET occupancy = 'owner_occupied' WHERE id = ? AND occupancy = 'vacant'"
     static let progress = """
@@ -785,8 +790,10 @@ final class ImportWriter: Sendable {
     struct Staged: Sendable {
         let prepared: ResidentImporter.Prepared
         var copies: [(table: String, columns: [String], text: ByteBuffer)] = []
-        /// PostgreSQL: the new people's ids, for their created events (one statement, not a COPY row each).
-        var created: (ids: [Int64], at: String, source: String, actor: String)?
+        /// PostgreSQL: the new people's ids, for their created events (`createdEventsOfIDs`, not a COPY row each),
+        /// and when the batch was staged (its update events carry the same time).
+        var created: [Int64] = []
+        var at = ""
     }
 
     func stage(_ prepared: ResidentImporter.Prepared, runID: Int64, actor: String) async throws -> Staged {
@@ -814,7 +821,7 @@ final class ImportWriter: Sendable {
             }
             trimNow(after: prepared)
         case .postgres(let c, _, _):
-            try await Self.write(staged, connection: c, runID: runID, first: first, firstLoad: firstLoad)
+            try await Self.write(staged, connection: c, runID: runID, actor: actor, first: first, firstLoad: firstLoad)
             trimNow(after: prepared)
         }
     }
@@ -926,10 +933,11 @@ final class ImportWriter: Sendable {
         let copies = [("residents", ResidentImporter.residentColumns, residents), ("resident_tags", ["resident_id", "tag"], tags),
                       ("resident_events", ResidentImporter.eventColumns, events)]
         return Staged(prepared: prepared, copies: copies.filter { $0.2.buffer.readableBytes > 0 }.map { ($0.0, $0.1, $0.2.buffer) },
-                      created: ids.isEmpty ? nil : (ids, now, source, actor))
+                      created: ids, at: now)
     }
 
-    private static func write(_ staged: Staged, connection c: PostgresConnection, runID: Int64, first: [String], firstLoad: Bool) async throws {
+    private static func write(_ staged: Staged, connection c: PostgresConnection, runID: Int64, actor: String, first: [String],
+                              firstLoad: Bool) async throws {
         let prepared = staged.prepared
         try await query(c, "BEGIN")
         do {
@@ -953,15 +961,10 @@ final class ImportWriter: Sendable {
             for copy in staged.copies {
                 try await c.copyFrom(table: copy.table, columns: copy.columns, logger: logger) { writer in try await writer.write(copy.text) }
             }
-            if let created = staged.created {
-                // Each new person's "created" event, from the ids in one array (as SQLite's `createdEvents`).
+            if !staged.created.isEmpty {
                 var binds = PostgresBindings(capacity: 4)
-                binds.append(created.ids); binds.append(created.at); binds.append(created.source); binds.append(created.actor)
-                let sql = """
-                    INSERT INTO resident_events (\(ResidentImporter.eventColumns.joined(separator: ", ")))
-                    SELECT unnest($1::bigint[]), $2, 'created', NULL, NULL, NULL, $3, $4
-                    """
-                for try await _ in try await c.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger) {}
+                binds.append(staged.created); binds.append(staged.at); binds.append("import:\(runID)"); binds.append(actor)
+                for try await _ in try await c.query(PostgresQuery(unsafeSQL: createdEventsOfIDs, binds: binds), logger: logger) {}
             }
             // Asked after writing, as a hand registration does: a first load that started meanwhile is seen now.
             if !firstLoad, try await exists(c, ResidentImporter.SetAside.recordedAny) { throw ResidentImporter.SetAside.duringFirstLoad }
