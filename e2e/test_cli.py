@@ -12,7 +12,7 @@ import time
 
 from conftest import BIN, DEMO_PASSWORD, free_port, run, wait_for
 from test_access import login
-from test_registry import citizen_id
+from test_registry import citizen_id, register_birth
 
 
 def valid_id(n: str) -> bool:
@@ -209,12 +209,7 @@ def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone)
         household, grid, _, _ = homes[0]
         login(phone, base, f"gw{grid}")
         phone.goto(f"{base}/registry/households/{household}")
-        phone.get_by_text("登记出生或迁入").click()
-        phone.get_by_label("出生", exact=True).check()
-        phone.get_by_label("姓名", exact=True).fill("刘小满")
-        phone.get_by_label("公民身份号码").fill(citizen_id("430524", datetime.date.today() - datetime.timedelta(days=20), 995))
-        phone.get_by_label("与户主关系").select_option("granddaughter")
-        phone.get_by_role("button", name="登记", exact=True).click()
+        register_birth(phone, "刘小满", citizen_id("430524", datetime.date.today() - datetime.timedelta(days=20), 995))
         assert "已登记出生" in phone.locator(".notice").inner_text()
         assert db.execute("SELECT COUNT(*) FROM import_set_aside").fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'residents_id_index'").fetchone()[0] == 1
