@@ -222,6 +222,58 @@ import Testing
         }
     }
 
+    /// A batch's people are looked up (and its new ones sealed) while the next batch is checked: with a batch
+    /// of two rows, every row below is settled beside the checking of the next, and the outcome and the report
+    /// are still the file's, row by row.
+    @Test func batchesLookedUpWhileTheNextIsCheckedSettleInFileOrder() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            // setup: two known people of the sample building
+            let known = try await store.database.reader.raw("""
+                SELECT r.id, r.name, r.id_sealed, h.room FROM residents r JOIN households h ON h.id = r.household_id
+                WHERE r.building_id = (SELECT MIN(id) FROM buildings) ORDER BY r.id LIMIT 2
+                """).all().map { r in
+                    (id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+                     number: try store.sealer.open(try r.decode(column: "id_sealed", as: String.self)), room: try r.decode(column: "room", as: String.self))
+                }
+            try #require(known.count == 2)
+            let (a, b) = (known[0], known[1])
+            let before = try await Self.count(store)
+            let file = Self.write([
+                Self.header,
+                "\(a.name),\(a.number),,19912345678,\(Self.building),,\(a.room),",        // 2 known: new phone
+                "流水新人甲,\(Self.newID(450)),,13900001450,\(Self.building),1,101,",       // 3 new
+                "王三,430524193603030012,男,,\(Self.building),1,101,",                      // 4 wrong check character
+                "改了名字,\(b.number),,,\(Self.building),,\(b.room),",                      // 5 known: renamed (a conflict)
+                "流水新人甲,\(Self.newID(450)),,,\(Self.building),1,101,",                  // 6 the same as row 3
+                "流水新人乙,\(Self.newID(451, sex: .female)),,,\(Self.building),1,102,",    // 7 new
+                "\(a.name),\(a.number),,,\(Self.building),,\(a.room),",                   // 8 the same as row 2
+            ])
+            var options = Self.options
+            options.batchSize = 2
+            options.commitRows = 3
+            // act
+            let report = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
+            // check: counts, the people, and the report in file order
+            #expect(report.rows == 7 && report.created == 2 && report.updated == 2 && report.rejected == 3 && report.conflicts == 1)
+            #expect(try await Self.count(store) == before + 2)
+            let text = try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8)
+            let rows = text.split(whereSeparator: \.isNewline).dropFirst().compactMap { Int($0.prefix { $0 != "," }) }
+            #expect(rows == [4, 5, 6, 8])
+            #expect(text.contains("校验码") && text.contains("与第3行") && text.contains("与第2行") && text.contains("原“\(b.name)”"))
+            let phone = try await store.database.reader.raw("SELECT phone_masked FROM residents WHERE id = \(bind: a.id)").first()!
+            #expect(try phone.decode(column: "phone_masked", as: String?.self) == "199****5678")
+            // The new people, sealed once the look-up found no one: they open to the file's values.
+            let new = try await store.database.reader.raw("SELECT id_sealed, id_index, phone_sealed FROM residents WHERE name = '流水新人甲'").all()
+            try #require(new.count == 1)
+            #expect(try store.sealer.open(try new[0].decode(column: "id_sealed", as: String.self)) == Self.newID(450))
+            #expect(try new[0].decode(column: "id_index", as: String.self) == store.sealer.blindIndex(Self.newID(450)))
+            #expect(try store.sealer.open(try new[0].decode(column: "phone_sealed", as: String.self)) == "13900001450")
+            let second = try await store.database.reader.raw("SELECT id_sealed, phone_sealed FROM residents WHERE name = '流水新人乙'").first()!
+            #expect(try store.sealer.open(try second.decode(column: "id_sealed", as: String.self)) == Self.newID(451, sex: .female))
+            #expect(try second.decode(column: "phone_sealed", as: String?.self) == nil)
+        }
+    }
+
     /// The residents' tables' indexes (and on PostgreSQL their foreign keys), name and definition.
     static func indexes(_ store: Store) async throws -> [String] {
         let sql: SQLQueryString = TestDatabase.isPostgres

@@ -140,6 +140,33 @@ final class RawSQLite: @unchecked Sendable {
         return nil
     }
 
+    /// Runs a (cached) query, handing each result row to `row` while it is the current one.
+    func query(_ sql: String, _ binds: [RawValue] = [], row: (Columns) throws -> Void) throws {
+        let s = try statement(sql)
+        defer { sqlite_nio_sqlite3_reset(s); sqlite_nio_sqlite3_clear_bindings(s) }
+        for (i, v) in binds.enumerated() { bind(s, Int32(i + 1), v) }
+        while true {
+            let rc = sqlite_nio_sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else { throw error(rc) }
+            try row(Columns(statement: s))
+        }
+    }
+
+    /// The current row of a query, read by column number (from 0).
+    struct Columns {
+        fileprivate let statement: OpaquePointer
+
+        func int(_ column: Int32) -> Int64 { sqlite_nio_sqlite3_column_int64(statement, column) }
+
+        /// Nil for NULL.
+        func text(_ column: Int32) -> String? {
+            guard let bytes = sqlite_nio_sqlite3_column_text(statement, column) else { return nil }
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+            return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+        }
+    }
+
     private(set) var inTransaction = false
 
     /// Runs `body` inside the open transaction (beginning one if none is open); on failure rolls the whole transaction back.

@@ -53,7 +53,7 @@ public struct ResidentImporter: Sendable {
         let cells: [String]
     }
 
-    private struct Existing {
+    private struct Existing: Sendable {
         let id: Int64
         let name: String
         let ethnicity: String
@@ -110,6 +110,8 @@ public struct ResidentImporter: Sendable {
         // a person once meanwhile). What a first load that died left set aside is built first.
         if !options.dryRun { try await SetAside.restoreIfAbandoned(store.database) }
         let firstLoad = try await store.database.reader.raw(SQLQueryString(SetAside.anyResident)).first() == nil
+        // A first load looks no one up; any other import looks each batch's people up here.
+        let known: KnownPeople? = firstLoad ? nil : try KnownPeople(store.database)
         let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows,
                                                                                        firstLoad: firstLoad)
         // Held until what this load sets aside is built again; only one first load runs at a time.
@@ -125,15 +127,28 @@ public struct ResidentImporter: Sendable {
         var batch: [Row] = []
         var rowNumber = headerRow // row numbers are Excel's: the header is usually row 1
 
-        // Batches are written in file order, each by a task that first waits for the one before; preparing runs
-        // up to `Self.writesAhead` batches ahead of the writer, so neither waits for the other batch by batch.
+        // A batch is checked and screened, then settled (merged with the people its look-up found) while the
+        // next one is checked. Batches are written in file order, each by a task that first waits for the one
+        // before; preparing runs up to `Self.writesAhead` batches ahead of the writer, so neither waits for the
+        // other batch by batch.
+        var screened: Screened? // the batch whose people are being looked up
         var writes: [Task<Void, any Error>] = [] // oldest first
         let login = actor.login
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            let prepared = try await prepare(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
-                                             skipThrough: resumeAfter, lookUp: !firstLoad, report: &report, reportWriter: &reportWriter)
+            let next = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
+                                        skipThrough: resumeAfter, known: known, after: screened?.found)
             batch.removeAll(keepingCapacity: true)
+            try await settleAndWrite() // the batch before, looked up meanwhile
+            screened = next
+            // A first load looks no one up: its batch goes on at once (held, it would only take memory).
+            if known == nil { try await settleAndWrite() }
+        }
+        func settleAndWrite() async throws {
+            guard let batch = screened else { return }
+            screened = nil
+            let prepared = try await self.settle(batch, net: net, options: options, skipThrough: resumeAfter, report: &report,
+                                            reportWriter: &reportWriter)
             if let prepared, let writer {
                 if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
                 // A failed write fails every write queued after it, unwritten. Staging overlaps the write before.
@@ -162,6 +177,7 @@ public struct ResidentImporter: Sendable {
                 pendingRecords = next
             }
             try await flush()
+            try await settleAndWrite()
             try await writes.last?.value
             try await writer?.finish()
         } catch {
@@ -264,19 +280,38 @@ public struct ResidentImporter: Sendable {
         var rows: Int { created + updates.count + rejected }
     }
 
-    /// Validates, seals, de-duplicates, resolves and merges one batch; writes nothing.
-    private func prepare(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout SeenIDs,
-                         options: ImportOptions, skipThrough: Int, lookUp: Bool, report: inout ImportReport,
-                         reportWriter: inout ReportWriter) async throws -> Prepared? {
+    /// A batch checked, and screened against the file's earlier rows, whose people are being looked up in
+    /// the registry (and the new ones sealed) beside the checking of the next batch.
+    private struct Screened: Sendable {
+        let rows: [Row]
+        var parts: [Part]
+        /// Per part: rows not to be written as new people (the same person again, or written by an interrupted run).
+        var dropped: [Set<Int>]
+        /// Rows refused, with every reason, in file order.
+        let rejected: [(position: Int, problems: [RowProblem])]
+        let found: Task<Found, any Error>
+    }
+
+    /// What a batch's look-up found: the known people by blind ID index; and, per part and row, the sealed ID
+    /// number and phone of each new person (when not sealed while checking).
+    private struct Found: Sendable {
+        var existing: [String: Existing] = [:]
+        var sealed: [[Int: (id: String, phone: String?)]] = []
+    }
+
+    /// Checks one batch and screens it against the file's earlier rows, then starts looking its people up
+    /// (after the look-up `previous`: one at a time on the import's connection). Writes nothing.
+    private func screen(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout SeenIDs,
+                        options: ImportOptions, skipThrough: Int, known: KnownPeople?, after previous: Task<Found, any Error>?) async throws -> Screened {
         let sealer = store.sealer
         let today = options.today, scope = options.scope
         // Checking, sealing and placing are pure: split them over the cores. Only new people are sealed: when
         // no one is looked up (a first load) everyone is new and is sealed here, on the cores; otherwise after
         // the look-up, so re-running a file spends no time (and no random nonces) on people already known.
-        let sealEarly = !lookUp && !options.dryRun
+        let sealEarly = known == nil && !options.dryRun
         let count = max(1, min(16, 4 * ProcessInfo.processInfo.activeProcessorCount))
         let size = (rows.count + count - 1) / count
-        var parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
+        let parts: [Part] = try await withThrowingTaskGroup(of: (Int, Part).self) { group in
             for index in 0..<count where index * size < rows.count {
                 let range = (index * size)..<min(rows.count, (index + 1) * size)
                 group.addTask {
@@ -291,7 +326,7 @@ public struct ResidentImporter: Sendable {
         // The same person twice in the file, in file order; then the rows an interrupted run already wrote
         // (checked for duplicates, not written again).
         var rejected: [(position: Int, problems: [RowProblem])] = []
-        var dropped = [Set<Int>](repeating: [], count: parts.count) // per part: rows not written as new people
+        var dropped = [Set<Int>](repeating: [], count: parts.count)
         for (p, part) in parts.enumerated() {
             rejected += part.refused
             var c = 0, m = 0
@@ -313,8 +348,41 @@ public struct ResidentImporter: Sendable {
             }
         }
         rejected.sort { $0.position < $1.position }
+
+        let sealLate = !sealEarly && !options.dryRun, undropped = dropped
+        let found = Task { () async throws -> Found in
+            _ = try? await previous?.value
+            var found = Found()
+            if let known {
+                var indexes: [String] = []
+                for (p, part) in parts.enumerated() {
+                    for (c, resident) in part.residents.enumerated() where !undropped[p].contains(c) { indexes.append(resident.idIndex) }
+                }
+                found.existing = try await known.lookUp(indexes)
+            }
+            guard sealLate else { return found }
+            let sealing = sealer.bulk()
+            for (p, part) in parts.enumerated() {
+                var sealed: [Int: (id: String, phone: String?)] = [:]
+                for (c, resident) in part.residents.enumerated() where !undropped[p].contains(c) && found.existing[resident.idIndex] == nil {
+                    sealed[c] = (sealing.seal(part.people[c].citizenID.value), part.people[c].phone.map { sealing.seal($0.value) })
+                }
+                found.sealed.append(sealed)
+            }
+            return found
+        }
+        return Screened(rows: rows, parts: parts, dropped: dropped, rejected: rejected, found: found)
+    }
+
+    /// Reports a screened batch's refused rows, and once its look-up is done merges the rows of people the
+    /// registry knows: what is left is new people. Writes nothing.
+    private func settle(_ batch: Screened, net: NetIndex, options: ImportOptions, skipThrough: Int, report: inout ImportReport,
+                        reportWriter: inout ReportWriter) async throws -> Prepared? {
+        var batch = batch
+        let rows = batch.rows
+        let found = try await batch.found.value
         var freshRejected = 0
-        for (position, problems) in rejected where rows[position].number > skipThrough {
+        for (position, problems) in batch.rejected where rows[position].number > skipThrough {
             freshRejected += 1
             try reportWriter.add(row: rows[position].number, problems: problems, cells: rows[position].cells)
         }
@@ -322,35 +390,28 @@ public struct ResidentImporter: Sendable {
         report.rejected += freshRejected
         guard let lastRow = rows.last?.number, lastRow > skipThrough else { return nil }
 
-        var indexes: [String] = []
-        for (p, part) in parts.enumerated() where lookUp {
-            for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) { indexes.append(resident.idIndex) }
-        }
-        let existing = try await self.lookUp(indexes)
         var prepared = Prepared(lastRow: lastRow, rejected: freshRejected)
-        if !existing.isEmpty {
-            for (p, part) in parts.enumerated() {
-                for (c, resident) in part.residents.enumerated() where !dropped[p].contains(c) {
-                    guard let old = existing[resident.idIndex] else { continue }
-                    dropped[p].insert(c)
+        if !found.existing.isEmpty {
+            for (p, part) in batch.parts.enumerated() {
+                for (c, resident) in part.residents.enumerated() where !batch.dropped[p].contains(c) {
+                    guard let old = found.existing[resident.idIndex] else { continue }
+                    batch.dropped[p].insert(c)
                     try merge(part.people[c], as: resident, into: old, row: rows[part.positions[c]], net: net, prepared: &prepared,
                               report: &report, reportWriter: &reportWriter)
                 }
             }
         }
-        if !sealEarly && !options.dryRun {
-            let sealing = sealer.bulk()
-            for p in parts.indices {
-                for c in parts[p].residents.indices where !dropped[p].contains(c) {
-                    parts[p].residents[c].idSealed = sealing.seal(parts[p].people[c].citizenID.value)
-                    parts[p].residents[c].phoneSealed = parts[p].people[c].phone.map { sealing.seal($0.value) }
-                }
+        for (p, sealed) in found.sealed.enumerated() {
+            for (c, values) in sealed {
+                batch.parts[p].residents[c].idSealed = values.id
+                batch.parts[p].residents[c].phoneSealed = values.phone
             }
         }
         // Everyone else is new: the parts' arrays are taken whole when nothing was dropped (the usual case).
-        for (p, part) in parts.enumerated() {
-            prepared.newPeople.append(dropped[p].isEmpty ? part.residents
-                                      : part.residents.indices.filter { !dropped[p].contains($0) }.map { part.residents[$0] })
+        for (p, part) in batch.parts.enumerated() {
+            let dropped = batch.dropped[p]
+            prepared.newPeople.append(dropped.isEmpty ? part.residents
+                                      : part.residents.indices.filter { !dropped.contains($0) }.map { part.residents[$0] })
             prepared.created += prepared.newPeople[p].count
         }
         report.created += prepared.created
@@ -487,39 +548,78 @@ public struct ResidentImporter: Sendable {
         return out
     }
 
-    private func lookUp(_ indexes: [String]) async throws -> [String: Existing] {
-        guard !indexes.isEmpty else { return [:] }
-        var out: [String: Existing] = [:]
-        // One bind for the whole batch (a JSON or array value), not thousands: the statement stays small.
-        let list: SQLQueryString = store.database.kind == .sqlite
-            ? "(SELECT value FROM json_each(\(bind: Self.jsonArray(indexes))))" : "(SELECT unnest(\(bind: indexes)))"
-        let rows = try await store.database.reader.raw("""
-            SELECT r.id, r.id_index, r.name, r.ethnicity, r.phone_index, r.phone_masked, r.household_id, r.relation, r.address,
-                r.registered_address, r.status, b.name || h.room AS place
-            FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-            WHERE r.id_index IN \(list)
-            """).all()
-        for r in rows {
-            out[try r.decode(column: "id_index", as: String.self)] = Existing(
-                id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
-                ethnicity: try r.decode(column: "ethnicity", as: String.self), phoneIndex: try r.decode(column: "phone_index", as: String?.self),
-                phoneMasked: try r.decode(column: "phone_masked", as: String?.self), householdID: try r.decode(column: "household_id", as: Int64.self),
-                relation: try r.decode(column: "relation", as: String.self), address: try r.decode(column: "address", as: String.self),
-                registeredAddress: try r.decode(column: "registered_address", as: String.self),
-                status: ResidentStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .present,
-                place: try r.decode(column: "place", as: String.self))
-        }
-        let byID = Dictionary(uniqueKeysWithValues: out.map { ($0.value.id, $0.key) })
-        if !byID.isEmpty {
-            for r in try await store.database.reader.select().columns("resident_id", "tag").from("resident_tags")
-                .where("resident_id", .in, Array(byID.keys)).all() {
-                let id = try r.decode(column: "resident_id", as: Int64.self)
-                if let index = byID[id], let tag = ResidentTag(rawValue: try r.decode(column: "tag", as: String.self)) {
-                    out[index]?.tags.append(tag)
-                }
+    /// Where an import that is not a first load finds the people it already knows, by blind ID index, with
+    /// their tags. On SQLite through a connection of the import's own and the C API: decoding each known
+    /// person's row through SQLKit had been a fifth of the CPU of re-importing a file of people all known.
+    private enum KnownPeople: Sendable {
+        case sqlite(RawSQLite)
+        case store(Database)
+
+        init(_ database: Database) throws {
+            switch database.location {
+            case .sqlite(let path): self = .sqlite(try RawSQLite(path: path, cacheKiB: 8_192))
+            case .postgres: self = .store(database)
             }
         }
-        return out
+
+        static let columns = """
+            r.id, r.id_index, r.name, r.ethnicity, r.phone_index, r.phone_masked, r.household_id, r.relation, r.address,
+            r.registered_address, r.status, b.name || h.room AS place
+            FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
+            WHERE r.id_index IN
+            """
+
+        func lookUp(_ indexes: [String]) async throws -> [String: Existing] {
+            guard !indexes.isEmpty else { return [:] }
+            switch self {
+            case .sqlite(let db):
+                // One bind for the whole batch (a JSON array), not thousands: the statement stays small.
+                let list = ResidentImporter.jsonArray(indexes)
+                return try await NIOThreadPool.singleton.runIfActive {
+                    var out: [String: Existing] = [:]
+                    var byID: [Int64: String] = [:]
+                    try db.query("SELECT \(Self.columns) (SELECT value FROM json_each(?))", [.text(list)]) { c in
+                        let id = c.int(0), index = c.text(1) ?? ""
+                        byID[id] = index
+                        out[index] = Existing(
+                            id: id, name: c.text(2) ?? "", ethnicity: c.text(3) ?? "", phoneIndex: c.text(4), phoneMasked: c.text(5),
+                            householdID: c.int(6), relation: c.text(7) ?? "", address: c.text(8) ?? "", registeredAddress: c.text(9) ?? "",
+                            status: c.text(10).flatMap(ResidentStatus.init(rawValue:)) ?? .present, place: c.text(11) ?? "")
+                    }
+                    guard !byID.isEmpty else { return out }
+                    let ids = "[" + byID.keys.map(String.init).joined(separator: ",") + "]"
+                    try db.query("SELECT resident_id, tag FROM resident_tags WHERE resident_id IN (SELECT value FROM json_each(?))",
+                                 [.text(ids)]) { c in
+                        if let index = byID[c.int(0)], let tag = c.text(1).flatMap(ResidentTag.init(rawValue:)) { out[index]?.tags.append(tag) }
+                    }
+                    return out
+                }
+            case .store(let database):
+                var out: [String: Existing] = [:]
+                let rows = try await database.reader.raw("SELECT \(unsafeRaw: Self.columns) (SELECT unnest(\(bind: indexes)))").all()
+                for r in rows {
+                    out[try r.decode(column: "id_index", as: String.self)] = Existing(
+                        id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
+                        ethnicity: try r.decode(column: "ethnicity", as: String.self), phoneIndex: try r.decode(column: "phone_index", as: String?.self),
+                        phoneMasked: try r.decode(column: "phone_masked", as: String?.self), householdID: try r.decode(column: "household_id", as: Int64.self),
+                        relation: try r.decode(column: "relation", as: String.self), address: try r.decode(column: "address", as: String.self),
+                        registeredAddress: try r.decode(column: "registered_address", as: String.self),
+                        status: ResidentStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .present,
+                        place: try r.decode(column: "place", as: String.self))
+                }
+                let byID = Dictionary(uniqueKeysWithValues: out.map { ($0.value.id, $0.key) })
+                if !byID.isEmpty {
+                    for r in try await database.reader.select().columns("resident_id", "tag").from("resident_tags")
+                        .where("resident_id", .in, Array(byID.keys)).all() {
+                        let id = try r.decode(column: "resident_id", as: Int64.self)
+                        if let index = byID[id], let tag = ResidentTag(rawValue: try r.decode(column: "tag", as: String.self)) {
+                            out[index]?.tags.append(tag)
+                        }
+                    }
+                }
+                return out
+            }
+        }
     }
 
     /// Blind indexes (hex) as a JSON array.
