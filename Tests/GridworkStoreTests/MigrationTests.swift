@@ -98,6 +98,41 @@ import Testing
         }
     }
 
+    /// Migration 12 on a registry as migration 11 left it (PostgreSQL; SQLite compares text as bytes
+    /// already): the two blind-index columns and the indexes on them compare as bytes, and people are found
+    /// by their digest as before.
+    @Test(.enabled(if: TestDatabase.isPostgres)) func blindIndexesCompareAsBytes() async throws {
+        try await TestDatabase.withStore { (store: Store) async throws in
+            let db = store.database
+            func collations() async throws -> [String] {
+                try await db.reader.raw("""
+                    SELECT a.attname || ' ' || COALESCE(c.collname, '-') AS d FROM pg_attribute a LEFT JOIN pg_collation c ON c.oid = a.attcollation
+                    WHERE a.attrelid = 'residents'::regclass AND a.attname IN ('id_index', 'phone_index')
+                    UNION ALL
+                    SELECT x.relname || ' ' || COALESCE(c.collname, '-') FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid
+                    LEFT JOIN pg_collation c ON c.oid = i.indcollation[0] WHERE x.relname IN ('residents_id_index', 'residents_phone')
+                    ORDER BY 1
+                    """).all().map { try $0.decode(column: "d", as: String.self) }
+            }
+            let migrated = ["id_index C", "phone_index C", "residents_id_index C", "residents_phone C"]
+            #expect(try await collations() == migrated)
+            // setup: migration 12 undone (the database's own collation back)
+            try await db.transaction { sql in
+                try await sql.raw(#"ALTER TABLE residents ALTER COLUMN id_index TYPE TEXT COLLATE "default", ALTER COLUMN phone_index TYPE TEXT COLLATE "default""#).run()
+                try await sql.raw("DELETE FROM schema_migrations WHERE number = 12").run()
+            }
+            #expect(try await collations() != migrated)
+            // act
+            #expect(try await Migrations.run(on: db) == [12])
+            // check
+            #expect(try await collations() == migrated)
+            let someone = try await db.reader.raw("SELECT id, id_sealed FROM residents ORDER BY id LIMIT 1").first()!
+            let number = try store.sealer.open(try someone.decode(column: "id_sealed", as: String.self))
+            let found = try await db.reader.raw("SELECT id FROM residents WHERE id_index = \(bind: store.sealer.blindIndex(number))").all()
+            #expect(try found.map { try $0.decode(column: "id", as: Int64.self) } == [try someone.decode(column: "id", as: Int64.self)])
+        }
+    }
+
     @Test func departmentsAreSeededByTheSchema() async throws {
         try await TestDatabase.withStore(seeded: false) { (store: Store) async throws in
             let rows = try await store.database.reader.select().column("name").from("departments").orderBy("name").all()

@@ -41,6 +41,7 @@ public enum Migrations {
         CreateCaseTallies(),
         CreateImportSetAside(),
         NameResidentsIDIndex(),
+        CompareBlindIndexesAsBytes(),
     ]
 
     /// Applies what is pending; safe when several processes start at once

@@ -110,14 +110,19 @@ public struct ResidentImporter: Sendable {
         // a person once meanwhile). What a first load that died left set aside is built first.
         if !options.dryRun { try await SetAside.restoreIfAbandoned(store.database) }
         let firstLoad = try await store.database.reader.raw(SQLQueryString(SetAside.anyResident)).first() == nil
-        // A first load looks no one up; any other import looks each batch's people up here.
-        let known: KnownPeople? = firstLoad ? nil : try KnownPeople(store.database)
         let writer: ImportWriter? = options.dryRun ? nil : try await ImportWriter.open(store.database.location, commitRows: options.commitRows,
                                                                                        firstLoad: firstLoad)
         // Held until what this load sets aside is built again; only one first load runs at a time.
         let claim: SetAside.Claim?
         do { claim = firstLoad && writer != nil ? try await SetAside.Claim.take(store.database.location) : nil } catch {
             await writer?.close()
+            throw error
+        }
+        // A first load looks no one up; any other import looks each batch's people up on a connection of its own.
+        let known: KnownPeople?
+        do { known = firstLoad ? nil : try await KnownPeople.open(store.database.location) } catch {
+            await writer?.close()
+            await claim?.release()
             throw error
         }
         var setAside = firstLoad ? SetAside(store.database.kind).drop : [] // run with the first batch written
@@ -183,6 +188,8 @@ public struct ResidentImporter: Sendable {
         } catch {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
             for write in writes { _ = try? await write.value }
+            _ = try? await screened?.found.value // its look-up is done with the connection
+            await known?.close()
             await writer?.close()
             // Whatever a committed batch set aside is built again now, so a server that goes on running does not
             // query a million rows without it (failing that, the next open does it).
@@ -190,6 +197,7 @@ public struct ResidentImporter: Sendable {
             await claim?.release()
             throw error
         }
+        await known?.close()
         await writer?.close()
         do { try await SetAside.restore(store.database) } catch {
             await claim?.release()
@@ -549,24 +557,31 @@ public struct ResidentImporter: Sendable {
     }
 
     /// Where an import that is not a first load finds the people it already knows, by blind ID index, with
-    /// their tags. On SQLite through a connection of the import's own and the C API: decoding each known
-    /// person's row through SQLKit had been a fifth of the CPU of re-importing a file of people all known.
+    /// their tags: a connection of the import's own, read without SQLKit's rows (decoding each known person's
+    /// row by column name had been a fifth of the CPU of re-importing a file of people all known on SQLite,
+    /// and most of it on PostgreSQL). Used by one look-up at a time.
     private enum KnownPeople: Sendable {
         case sqlite(RawSQLite)
-        case store(Database)
+        case postgres(PostgresConnection)
 
-        init(_ database: Database) throws {
-            switch database.location {
-            case .sqlite(let path): self = .sqlite(try RawSQLite(path: path, cacheKiB: 8_192))
-            case .postgres: self = .store(database)
+        static func open(_ location: DatabaseLocation) async throws -> KnownPeople {
+            switch location {
+            case .sqlite(let path): .sqlite(try RawSQLite(path: path, cacheKiB: 8_192))
+            case .postgres(let url): .postgres(try await ImportWriter.connect(url, id: 3))
+            }
+        }
+
+        func close() async {
+            switch self {
+            case .sqlite(let db): db.close()
+            case .postgres(let c): try? await c.close()
             }
         }
 
         static let columns = """
-            r.id, r.id_index, r.name, r.ethnicity, r.phone_index, r.phone_masked, r.household_id, r.relation, r.address,
-            r.registered_address, r.status, b.name || h.room AS place
+            SELECT r.id, r.id_index, r.name, r.ethnicity, r.phone_index, r.phone_masked, r.household_id, r.relation, r.address,
+                r.registered_address, r.status, b.name || h.room AS place
             FROM residents r JOIN households h ON h.id = r.household_id JOIN buildings b ON b.id = h.building_id
-            WHERE r.id_index IN
             """
 
         func lookUp(_ indexes: [String]) async throws -> [String: Existing] {
@@ -576,48 +591,50 @@ public struct ResidentImporter: Sendable {
                 // One bind for the whole batch (a JSON array), not thousands: the statement stays small.
                 let list = ResidentImporter.jsonArray(indexes)
                 return try await NIOThreadPool.singleton.runIfActive {
-                    var out: [String: Existing] = [:]
-                    var byID: [Int64: String] = [:]
-                    try db.query("SELECT \(Self.columns) (SELECT value FROM json_each(?))", [.text(list)]) { c in
-                        let id = c.int(0), index = c.text(1) ?? ""
-                        byID[id] = index
-                        out[index] = Existing(
-                            id: id, name: c.text(2) ?? "", ethnicity: c.text(3) ?? "", phoneIndex: c.text(4), phoneMasked: c.text(5),
-                            householdID: c.int(6), relation: c.text(7) ?? "", address: c.text(8) ?? "", registeredAddress: c.text(9) ?? "",
-                            status: c.text(10).flatMap(ResidentStatus.init(rawValue:)) ?? .present, place: c.text(11) ?? "")
+                    var found = Found()
+                    try db.query("\(Self.columns) WHERE r.id_index IN (SELECT value FROM json_each(?))", [.text(list)]) { c in
+                        found.add(c.int(0), c.text(1) ?? "", c.text(2) ?? "", c.text(3) ?? "", c.text(4), c.text(5), c.int(6), c.text(7) ?? "",
+                                  c.text(8) ?? "", c.text(9) ?? "", c.text(10) ?? "", c.text(11) ?? "")
                     }
-                    guard !byID.isEmpty else { return out }
-                    let ids = "[" + byID.keys.map(String.init).joined(separator: ",") + "]"
+                    guard !found.byID.isEmpty else { return found.people }
+                    let ids = "[" + found.byID.keys.map(String.init).joined(separator: ",") + "]"
                     try db.query("SELECT resident_id, tag FROM resident_tags WHERE resident_id IN (SELECT value FROM json_each(?))",
-                                 [.text(ids)]) { c in
-                        if let index = byID[c.int(0)], let tag = c.text(1).flatMap(ResidentTag.init(rawValue:)) { out[index]?.tags.append(tag) }
-                    }
-                    return out
+                                 [.text(ids)]) { c in found.tag(c.int(0), c.text(1) ?? "") }
+                    return found.people
                 }
-            case .store(let database):
-                var out: [String: Existing] = [:]
-                let rows = try await database.reader.raw("SELECT \(unsafeRaw: Self.columns) (SELECT unnest(\(bind: indexes)))").all()
-                for r in rows {
-                    out[try r.decode(column: "id_index", as: String.self)] = Existing(
-                        id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
-                        ethnicity: try r.decode(column: "ethnicity", as: String.self), phoneIndex: try r.decode(column: "phone_index", as: String?.self),
-                        phoneMasked: try r.decode(column: "phone_masked", as: String?.self), householdID: try r.decode(column: "household_id", as: Int64.self),
-                        relation: try r.decode(column: "relation", as: String.self), address: try r.decode(column: "address", as: String.self),
-                        registeredAddress: try r.decode(column: "registered_address", as: String.self),
-                        status: ResidentStatus(rawValue: try r.decode(column: "status", as: String.self)) ?? .present,
-                        place: try r.decode(column: "place", as: String.self))
+            case .postgres(let c):
+                var found = Found()
+                // `IN (SELECT unnest(…))`, not `= ANY(…)`: with statistics the planner took the array for a large
+                // set and hash-joined every household (170 ms a batch of 5,000 against 30 ms).
+                var query = PostgresQuery(unsafeSQL: "\(Self.columns) WHERE r.id_index IN (SELECT unnest($1::text[]))")
+                try query.binds.append(indexes, context: .default)
+                let rows = try await c.query(query, logger: ImportWriter.logger)
+                for try await r in rows.decode((Int64, String, String, String, String?, String?, Int64, String, String, String, String, String).self) {
+                    found.add(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11)
                 }
-                let byID = Dictionary(uniqueKeysWithValues: out.map { ($0.value.id, $0.key) })
-                if !byID.isEmpty {
-                    for r in try await database.reader.select().columns("resident_id", "tag").from("resident_tags")
-                        .where("resident_id", .in, Array(byID.keys)).all() {
-                        let id = try r.decode(column: "resident_id", as: Int64.self)
-                        if let index = byID[id], let tag = ResidentTag(rawValue: try r.decode(column: "tag", as: String.self)) {
-                            out[index]?.tags.append(tag)
-                        }
-                    }
-                }
-                return out
+                guard !found.byID.isEmpty else { return found.people }
+                var tags = PostgresQuery(unsafeSQL: "SELECT resident_id, tag FROM resident_tags WHERE resident_id = ANY($1)")
+                try tags.binds.append(Array(found.byID.keys), context: .default)
+                for try await (id, tag) in try await c.query(tags, logger: ImportWriter.logger).decode((Int64, String).self) { found.tag(id, tag) }
+                return found.people
+            }
+        }
+
+        /// The people found, by blind ID index, and the index of each by id (for their tags).
+        private struct Found {
+            var people: [String: Existing] = [:]
+            var byID: [Int64: String] = [:]
+
+            mutating func add(_ id: Int64, _ index: String, _ name: String, _ ethnicity: String, _ phoneIndex: String?, _ phoneMasked: String?,
+                              _ household: Int64, _ relation: String, _ address: String, _ registered: String, _ status: String, _ place: String) {
+                byID[id] = index
+                people[index] = Existing(id: id, name: name, ethnicity: ethnicity, phoneIndex: phoneIndex, phoneMasked: phoneMasked,
+                                         householdID: household, relation: relation, address: address, registeredAddress: registered,
+                                         status: ResidentStatus(rawValue: status) ?? .present, place: place)
+            }
+
+            mutating func tag(_ id: Int64, _ tag: String) {
+                if let index = byID[id], let tag = ResidentTag(rawValue: tag) { people[index]?.tags.append(tag) }
             }
         }
     }
