@@ -141,19 +141,24 @@ public struct ResidentImporter: Sendable {
         let login = actor.login
         func flush() async throws {
             guard !batch.isEmpty else { return }
-            let next = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
-                                        skipThrough: resumeAfter, known: known, after: screened?.found)
+            // Held only here and in `screened`: a batch's rows and checked people are freed once it is settled,
+            // before its write waits for an older one (held longer, a first load's peak RSS reached 300 MB).
+            var next: Screened? = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
+                                                   skipThrough: resumeAfter, known: known, after: screened?.found)
             batch.removeAll(keepingCapacity: true)
             try await settleAndWrite() // the batch before, looked up meanwhile
-            screened = next
+            swap(&screened, &next)
             // A first load looks no one up: its batch goes on at once (held, it would only take memory).
             if known == nil { try await settleAndWrite() }
         }
         func settleAndWrite() async throws {
-            guard let batch = screened else { return }
-            screened = nil
-            let prepared = try await self.settle(batch, net: net, options: options, skipThrough: resumeAfter, report: &report,
-                                            reportWriter: &reportWriter)
+            let prepared: Prepared?
+            do {
+                guard let batch = screened else { return }
+                screened = nil
+                prepared = try await self.settle(batch, net: net, options: options, skipThrough: resumeAfter, report: &report,
+                                                 reportWriter: &reportWriter)
+            }
             if let prepared, let writer {
                 if writes.count >= Self.writesAhead { try await writes.removeFirst().value }
                 // A failed write fails every write queued after it, unwritten. Staging overlaps the write before.
@@ -607,14 +612,14 @@ public struct ResidentImporter: Sendable {
                 // `IN (SELECT unnest(…))`, not `= ANY(…)`: with statistics the planner took the array for a large
                 // set and hash-joined every household (170 ms a batch of 5,000 against 30 ms).
                 var query = PostgresQuery(unsafeSQL: "\(Self.columns) WHERE r.id_index IN (SELECT unnest($1::text[]))")
-                try query.binds.append(indexes, context: .default)
+                query.binds.append(indexes, context: .default)
                 let rows = try await c.query(query, logger: ImportWriter.logger)
                 for try await r in rows.decode((Int64, String, String, String, String?, String?, Int64, String, String, String, String, String).self) {
                     found.add(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11)
                 }
                 guard !found.byID.isEmpty else { return found.people }
                 var tags = PostgresQuery(unsafeSQL: "SELECT resident_id, tag FROM resident_tags WHERE resident_id = ANY($1)")
-                try tags.binds.append(Array(found.byID.keys), context: .default)
+                tags.binds.append(Array(found.byID.keys), context: .default)
                 for try await (id, tag) in try await c.query(tags, logger: ImportWriter.logger).decode((Int64, String).self) { found.tag(id, tag) }
                 return found.people
             }
