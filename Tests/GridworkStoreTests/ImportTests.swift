@@ -222,12 +222,12 @@ import Testing
         }
     }
 
-    /// A batch's people are looked up (and its new ones sealed) while the next batch is checked: with a batch
-    /// of two rows, every row below is settled beside the checking of the next, and the outcome and the report
-    /// are still the file's, row by row.
+    /// A batch's people are looked up (and its new ones sealed) while the next batch is checked: with batches
+    /// of 24 rows, split into parts of two or three, every batch is settled beside the checking of the next,
+    /// and the outcome and the report are still the file's, row by row, each new person sealed as their own.
     @Test func batchesLookedUpWhileTheNextIsCheckedSettleInFileOrder() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
-            // setup: two known people of the sample building
+            // setup: two known people of the sample building, and a file of 40 new people with five rows among them
             let known = try await store.database.reader.raw("""
                 SELECT r.id, r.name, r.id_sealed, h.room FROM residents r JOIN households h ON h.id = r.household_id
                 WHERE r.building_id = (SELECT MIN(id) FROM buildings) ORDER BY r.id LIMIT 2
@@ -237,40 +237,47 @@ import Testing
                 }
             try #require(known.count == 2)
             let (a, b) = (known[0], known[1])
+            func newcomer(_ i: Int) -> (name: String, id: String, phone: String?) {
+                ("流水新人\(i)", Self.newID(455 + i), i.isMultiple(of: 2) ? "139000015\(String(format: "%02d", i))" : nil)
+            }
+            let special: [Int: String] = [
+                3: "\(a.name),\(a.number),,19912345678,\(Self.building),,\(a.room),",   // known: a new phone
+                10: "王三,430524193603030012,男,,\(Self.building),1,101,",                 // wrong check character
+                17: "改了名字,\(b.number),,,\(Self.building),,\(b.room),",                 // known: renamed (a conflict)
+                25: "\(newcomer(5).name),\(newcomer(5).id),,,\(Self.building),1,101,",     // the same as newcomer 5
+                33: "\(a.name),\(a.number),,,\(Self.building),,\(a.room),",              // the same as the row of a's phone
+            ]
+            var lines = [Self.header], rowOf: [Int: Int] = [:], rowOfNewcomer: [Int: Int] = [:] // Excel's row numbers
+            for i in 0..<40 {
+                if let line = special[i] { lines.append(line); rowOf[i] = lines.count }
+                let n = newcomer(i)
+                lines.append("\(n.name),\(n.id),,\(n.phone ?? ""),\(Self.building),1,\(i.isMultiple(of: 3) ? 102 : 101),")
+                rowOfNewcomer[i] = lines.count
+            }
             let before = try await Self.count(store)
-            let file = Self.write([
-                Self.header,
-                "\(a.name),\(a.number),,19912345678,\(Self.building),,\(a.room),",        // 2 known: new phone
-                "流水新人甲,\(Self.newID(450)),,13900001450,\(Self.building),1,101,",       // 3 new
-                "王三,430524193603030012,男,,\(Self.building),1,101,",                      // 4 wrong check character
-                "改了名字,\(b.number),,,\(Self.building),,\(b.room),",                      // 5 known: renamed (a conflict)
-                "流水新人甲,\(Self.newID(450)),,,\(Self.building),1,101,",                  // 6 the same as row 3
-                "流水新人乙,\(Self.newID(451, sex: .female)),,,\(Self.building),1,102,",    // 7 new
-                "\(a.name),\(a.number),,,\(Self.building),,\(a.room),",                   // 8 the same as row 2
-            ])
             var options = Self.options
-            options.batchSize = 2
-            options.commitRows = 3
+            options.batchSize = 24
+            options.commitRows = 30
             // act
-            let report = try await ResidentImporter(store: store).run(file: file, options: options, actor: .commandLine)
-            // check: counts, the people, and the report in file order
-            #expect(report.rows == 7 && report.created == 2 && report.updated == 2 && report.rejected == 3 && report.conflicts == 1)
-            #expect(try await Self.count(store) == before + 2)
+            let report = try await ResidentImporter(store: store).run(file: Self.write(lines), options: options, actor: .commandLine)
+            // check: counts, the report in file order, the known people, and every new person sealed as themselves
+            #expect(report.rows == 45 && report.created == 40 && report.updated == 2 && report.rejected == 3 && report.conflicts == 1)
+            #expect(try await Self.count(store) == before + 40)
             let text = try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8)
-            let rows = text.split(whereSeparator: \.isNewline).dropFirst().compactMap { Int($0.prefix { $0 != "," }) }
-            #expect(rows == [4, 5, 6, 8])
-            #expect(text.contains("校验码") && text.contains("与第3行") && text.contains("与第2行") && text.contains("原“\(b.name)”"))
+            let reported = text.split(whereSeparator: \.isNewline).dropFirst().compactMap { Int($0.prefix { $0 != "," }) }
+            #expect(reported == [10, 17, 25, 33].map { rowOf[$0]! })
+            #expect(text.contains("校验码") && text.contains("与第\(rowOfNewcomer[5]!)行") && text.contains("与第\(rowOf[3]!)行") && text.contains("原“\(b.name)”"))
             let phone = try await store.database.reader.raw("SELECT phone_masked FROM residents WHERE id = \(bind: a.id)").first()!
             #expect(try phone.decode(column: "phone_masked", as: String?.self) == "199****5678")
-            // The new people, sealed once the look-up found no one: they open to the file's values.
-            let new = try await store.database.reader.raw("SELECT id_sealed, id_index, phone_sealed FROM residents WHERE name = '流水新人甲'").all()
-            try #require(new.count == 1)
-            #expect(try store.sealer.open(try new[0].decode(column: "id_sealed", as: String.self)) == Self.newID(450))
-            #expect(try new[0].decode(column: "id_index", as: String.self) == store.sealer.blindIndex(Self.newID(450)))
-            #expect(try store.sealer.open(try new[0].decode(column: "phone_sealed", as: String.self)) == "13900001450")
-            let second = try await store.database.reader.raw("SELECT id_sealed, phone_sealed FROM residents WHERE name = '流水新人乙'").first()!
-            #expect(try store.sealer.open(try second.decode(column: "id_sealed", as: String.self)) == Self.newID(451, sex: .female))
-            #expect(try second.decode(column: "phone_sealed", as: String?.self) == nil)
+            let rows = try await store.database.reader.raw("SELECT name, id_sealed, id_index, phone_sealed FROM residents WHERE name LIKE '流水新人%'").all()
+            #expect(rows.count == 40)
+            for row in rows {
+                let name = try row.decode(column: "name", as: String.self)
+                let n = newcomer(try #require(Int(name.dropFirst(4))))
+                #expect(try store.sealer.open(try row.decode(column: "id_sealed", as: String.self)) == n.id, "\(name)")
+                #expect(try row.decode(column: "id_index", as: String.self) == store.sealer.blindIndex(n.id), "\(name)")
+                #expect(try row.decode(column: "phone_sealed", as: String?.self).map { try store.sealer.open($0) } == n.phone, "\(name)")
+            }
         }
     }
 

@@ -136,7 +136,8 @@ public struct ResidentImporter: Sendable {
         // next one is checked. Batches are written in file order, each by a task that first waits for the one
         // before; preparing runs up to `Self.writesAhead` batches ahead of the writer, so neither waits for the
         // other batch by batch.
-        var screened: Screened? // the batch whose people are being looked up
+        var screened: Screened? // the batch whose people are being looked up: one more batch held than written
+        var newestLookUp: Task<Found, any Error>? // each waits for the one before: awaited, it is the last to use `known`
         var writes: [Task<Void, any Error>] = [] // oldest first
         let login = actor.login
         func flush() async throws {
@@ -145,6 +146,7 @@ public struct ResidentImporter: Sendable {
             // before its write waits for an older one (held longer, a first load's peak RSS reached 300 MB).
             var next: Screened? = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
                                                    skipThrough: resumeAfter, known: known, after: screened?.found)
+            newestLookUp = next?.found
             batch.removeAll(keepingCapacity: true)
             try await settleAndWrite() // the batch before, looked up meanwhile
             swap(&screened, &next)
@@ -193,7 +195,7 @@ public struct ResidentImporter: Sendable {
         } catch {
             // Never leave a batch being written behind a failure: it lands or rolls back first.
             for write in writes { _ = try? await write.value }
-            _ = try? await screened?.found.value // its look-up is done with the connection
+            _ = try? await newestLookUp?.value // no look-up is left using the connection
             await known?.close()
             await writer?.close()
             // Whatever a committed batch set aside is built again now, so a server that goes on running does not
@@ -572,7 +574,7 @@ public struct ResidentImporter: Sendable {
         static func open(_ location: DatabaseLocation) async throws -> KnownPeople {
             switch location {
             case .sqlite(let path): .sqlite(try RawSQLite(path: path, cacheKiB: 8_192))
-            case .postgres(let url): .postgres(try await ImportWriter.connect(url, id: 3))
+            case .postgres(let url): .postgres(try await ImportWriter.connect(url, id: 4))
             }
         }
 
@@ -596,37 +598,36 @@ public struct ResidentImporter: Sendable {
                 // One bind for the whole batch (a JSON array), not thousands: the statement stays small.
                 let list = ResidentImporter.jsonArray(indexes)
                 return try await NIOThreadPool.singleton.runIfActive {
-                    var found = Found()
+                    var rows = Rows()
                     try db.query("\(Self.columns) WHERE r.id_index IN (SELECT value FROM json_each(?))", [.text(list)]) { c in
-                        found.add(c.int(0), c.text(1) ?? "", c.text(2) ?? "", c.text(3) ?? "", c.text(4), c.text(5), c.int(6), c.text(7) ?? "",
+                        rows.add(c.int(0), c.text(1) ?? "", c.text(2) ?? "", c.text(3) ?? "", c.text(4), c.text(5), c.int(6), c.text(7) ?? "",
                                   c.text(8) ?? "", c.text(9) ?? "", c.text(10) ?? "", c.text(11) ?? "")
                     }
-                    guard !found.byID.isEmpty else { return found.people }
-                    let ids = "[" + found.byID.keys.map(String.init).joined(separator: ",") + "]"
+                    guard !rows.byID.isEmpty else { return rows.people }
+                    let ids = "[" + rows.byID.keys.map(String.init).joined(separator: ",") + "]"
                     try db.query("SELECT resident_id, tag FROM resident_tags WHERE resident_id IN (SELECT value FROM json_each(?))",
-                                 [.text(ids)]) { c in found.tag(c.int(0), c.text(1) ?? "") }
-                    return found.people
+                                 [.text(ids)]) { c in rows.tag(c.int(0), c.text(1) ?? "") }
+                    return rows.people
                 }
             case .postgres(let c):
-                var found = Found()
+                var rows = Rows()
                 // `IN (SELECT unnest(…))`, not `= ANY(…)`: with statistics the planner took the array for a large
                 // set and hash-joined every household (170 ms a batch of 5,000 against 30 ms).
                 var query = PostgresQuery(unsafeSQL: "\(Self.columns) WHERE r.id_index IN (SELECT unnest($1::text[]))")
                 query.binds.append(indexes, context: .default)
-                let rows = try await c.query(query, logger: ImportWriter.logger)
-                for try await r in rows.decode((Int64, String, String, String, String?, String?, Int64, String, String, String, String, String).self) {
-                    found.add(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11)
+                for try await r in try await c.query(query, logger: ImportWriter.logger).decode((Int64, String, String, String, String?, String?, Int64, String, String, String, String, String).self) {
+                    rows.add(r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11)
                 }
-                guard !found.byID.isEmpty else { return found.people }
+                guard !rows.byID.isEmpty else { return rows.people }
                 var tags = PostgresQuery(unsafeSQL: "SELECT resident_id, tag FROM resident_tags WHERE resident_id = ANY($1)")
-                tags.binds.append(Array(found.byID.keys), context: .default)
-                for try await (id, tag) in try await c.query(tags, logger: ImportWriter.logger).decode((Int64, String).self) { found.tag(id, tag) }
-                return found.people
+                tags.binds.append(Array(rows.byID.keys), context: .default)
+                for try await (id, tag) in try await c.query(tags, logger: ImportWriter.logger).decode((Int64, String).self) { rows.tag(id, tag) }
+                return rows.people
             }
         }
 
         /// The people found, by blind ID index, and the index of each by id (for their tags).
-        private struct Found {
+        private struct Rows {
             var people: [String: Existing] = [:]
             var byID: [Int64: String] = [:]
 
