@@ -2,7 +2,6 @@
 import os
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -43,9 +42,9 @@ def wait_for(url: str, seconds: float = 120):
 
 
 @pytest.fixture(scope="session")
-def server():
+def server(tmp_path_factory):
     """`gridwork serve` on an empty SQLite file: it seeds the sample demo on first start, then serves."""
-    work = tempfile.mkdtemp(prefix="gridwork-e2e-")
+    work = str(tmp_path_factory.mktemp("gridwork-e2e"))
     port = free_port()
     log = open(os.path.join(work, "serve.log"), "w")
     proc = subprocess.Popen([BIN, "serve", "--port", str(port), "--demo-profile", "sample", "--demo-password", DEMO_PASSWORD], cwd=work,

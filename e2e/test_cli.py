@@ -7,7 +7,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import tempfile
 import time
 
 from conftest import BIN, DEMO_PASSWORD, free_port, run, wait_for
@@ -28,8 +27,8 @@ def one_line_error(proc):
     return lines[0]
 
 
-def test_seed_stats_and_refusing_a_second_seed():
-    work = tempfile.mkdtemp()
+def test_seed_stats_and_refusing_a_second_seed(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("cli"))
     seeded = run("seed", "--profile", "sample", "--residents", "2000", cwd=work)
     assert seeded.returncode == 0, seeded.stderr
     assert os.path.exists(os.path.join(work, "gridwork.sqlite"))
@@ -61,8 +60,8 @@ def test_seed_stats_and_refusing_a_second_seed():
     assert migrate.returncode == 0 and "最新" in migrate.stdout
 
 
-def test_unknown_profile_and_absurd_sizes_change_nothing():
-    work = tempfile.mkdtemp()
+def test_unknown_profile_and_absurd_sizes_change_nothing(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("cli"))
     assert "profile" in one_line_error(run("seed", "--profile", "atlantis", cwd=work)).lower()
     assert "--residents" in one_line_error(run("seed", "--residents", "99999999999", cwd=work))
     one_line_error(run("seed", "--residents", "-5", cwd=work))
@@ -70,8 +69,8 @@ def test_unknown_profile_and_absurd_sizes_change_nothing():
     assert not os.path.exists(os.path.join(work, "gridwork.sqlite"))
 
 
-def test_bad_or_unreachable_databases_fail_with_one_line():
-    work = tempfile.mkdtemp()
+def test_bad_or_unreachable_databases_fail_with_one_line(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("cli"))
     assert "数据库地址无效" in one_line_error(run("stats", "--db", "mysql://u@h/d", cwd=work))
     assert "数据库地址无效" in one_line_error(run("stats", "--db", "postgres://u@h:99999/d", cwd=work))
     line = one_line_error(run("stats", "--db", "postgres://nobody@127.0.0.1:9/none", cwd=work, timeout=60))
@@ -81,8 +80,8 @@ def test_bad_or_unreachable_databases_fail_with_one_line():
     assert "nobody" in line and ":9" in line
 
 
-def test_a_port_in_use_is_reported():
-    work = tempfile.mkdtemp()
+def test_a_port_in_use_is_reported(tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("cli"))
     assert run("seed", "--profile", "sample", cwd=work).returncode == 0
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,11 +92,11 @@ def test_a_port_in_use_is_reported():
     assert "端口" in one_line_error(run("serve", "--port", "70000", cwd=work))
 
 
-def test_postgres_when_available():
+def test_postgres_when_available(tmp_path_factory):
     url = os.environ.get("GRIDWORK_PG_URL")
     if not url:
         return
-    work = tempfile.mkdtemp()
+    work = str(tmp_path_factory.mktemp("cli"))
     env = {"GRIDWORK_DB_URL": url}
     # A database of its own on the test cluster.
     name = "gw_cli_%d" % os.getpid()
@@ -113,8 +112,8 @@ def test_postgres_when_available():
     assert counts["grids"] == 6 and counts["buildingHeads"] == 40
 
 
-def test_import_and_export_residents_from_the_command_line():
-    src, dst = tempfile.mkdtemp(), tempfile.mkdtemp()
+def test_import_and_export_residents_from_the_command_line(tmp_path_factory):
+    src, dst = str(tmp_path_factory.mktemp("cli")), str(tmp_path_factory.mktemp("cli"))
     assert run("seed", "--profile", "sample", "--demo-password", "cli-demo-2026", cwd=src).returncode == 0
     exported = run("export", "residents", "--unmasked", "--out", os.path.join(src, "all.csv"), cwd=src)
     assert exported.returncode == 0 and "已导出" in exported.stdout
@@ -149,8 +148,8 @@ def test_import_and_export_residents_from_the_command_line():
     assert "文件为空" in one_line_error(run("import", "residents", os.devnull, cwd=dst))
 
 
-def test_an_excel_export_imports_back_into_an_empty_net():
-    src, dst = tempfile.mkdtemp(), tempfile.mkdtemp()
+def test_an_excel_export_imports_back_into_an_empty_net(tmp_path_factory):
+    src, dst = str(tmp_path_factory.mktemp("cli")), str(tmp_path_factory.mktemp("cli"))
     assert run("seed", "--profile", "sample", "--demo-password", "cli-demo-2026", cwd=src).returncode == 0
     exported = run("export", "residents", "--unmasked", "--out", os.path.join(src, "all.xlsx"), cwd=src)
     assert exported.returncode == 0 and "已导出" in exported.stdout
@@ -167,11 +166,11 @@ def test_an_excel_export_imports_back_into_an_empty_net():
     assert "另存为.xlsx" in one_line_error(run("import", "residents", "old.xls", cwd=dst))
 
 
-def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone):
+def test_a_first_load_killed_midway_leaves_the_running_server_registering(phone, tmp_path_factory):
     """kill -9 of a first load after its first commit, with a server running: the record of what the load set
     aside stays, but the claim died with the process, so the server's next registration builds the indexes and
     goes in; the same file again resumes after the last commit and converges."""
-    work = tempfile.mkdtemp()
+    work = str(tmp_path_factory.mktemp("cli"))
     # 150,000 rows: SQLite commits a first load every 50,000, so the kill lands with 100,000 still to write.
     assert run("seed", "--net-only", "--residents", "150000", "--demo-password", DEMO_PASSWORD, cwd=work).returncode == 0
     db = sqlite3.connect(os.path.join(work, "gridwork.sqlite"), timeout=30)
