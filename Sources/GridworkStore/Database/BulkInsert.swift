@@ -129,16 +129,6 @@ final class RawSQLite: @unchecked Sendable {
         guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc) }
     }
 
-    /// The first column of the first row as an integer.
-    func int(_ sql: String, _ binds: [RawValue] = []) throws -> Int64? {
-        let s = try statement(sql)
-        defer { sqlite_nio_sqlite3_reset(s) }
-        for (i, v) in binds.enumerated() { bind(s, Int32(i + 1), v) }
-        let rc = sqlite_nio_sqlite3_step(s)
-        if rc == SQLITE_ROW { return sqlite_nio_sqlite3_column_int64(s, 0) }
-        guard rc == SQLITE_DONE else { throw error(rc) }
-        return nil
-    }
 
     /// Runs a (cached) query, handing each result row to `row` while it is the current one.
     func query(_ sql: String, _ binds: [RawValue] = [], row: (Columns) throws -> Void) throws {
@@ -165,6 +155,13 @@ final class RawSQLite: @unchecked Sendable {
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
             return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
         }
+    }
+
+    /// The first column of the first row as an integer (queries of one row: `LIMIT 1`, an aggregate).
+    func int(_ sql: String, _ binds: [RawValue] = []) throws -> Int64? {
+        var first: Int64?
+        try query(sql, binds) { c in first = first ?? c.int(0) }
+        return first
     }
 
     private(set) var inTransaction = false
