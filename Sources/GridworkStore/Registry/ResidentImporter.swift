@@ -299,19 +299,19 @@ public struct ResidentImporter: Sendable {
     /// the registry (and the new ones sealed) beside the checking of the next batch.
     private struct Screened: Sendable {
         let rows: [Row]
+        var parts: [Part]
         /// Per part: rows not to be written as new people (the same person again, or written by an interrupted run).
         var dropped: [Set<Int>]
         /// Rows refused, with every reason, in file order.
         let rejected: [(position: Int, problems: [RowProblem])]
-        /// The look-up, which owns the batch's checked parts until it hands them back with its new people sealed.
         let found: Task<Found, any Error>
     }
 
-    /// What a batch's look-up found: the known people by blind ID index; and the batch's parts, every new
-    /// person in them sealed (here, unless sealed while checking).
+    /// What a batch's look-up found: the known people by blind ID index; and, per part and row, the sealed ID
+    /// number and phone of each new person (when not sealed while checking).
     private struct Found: Sendable {
         var existing: [String: Existing] = [:]
-        var parts: [Part]
+        var sealed: [[Int: (id: String, phone: String?)]] = []
     }
 
     /// Checks one batch and screens it against the file's earlier rows, then starts looking its people up
@@ -367,7 +367,7 @@ public struct ResidentImporter: Sendable {
         let sealLate = !sealEarly && !options.dryRun, undropped = dropped
         let found = Task { () async throws -> Found in
             _ = try? await previous?.value
-            var found = Found(parts: parts)
+            var found = Found()
             if let known {
                 var indexes: [String] = []
                 for (p, part) in parts.enumerated() {
@@ -378,14 +378,15 @@ public struct ResidentImporter: Sendable {
             guard sealLate else { return found }
             let sealing = sealer.bulk()
             for (p, part) in parts.enumerated() {
+                var sealed: [Int: (id: String, phone: String?)] = [:]
                 for (c, resident) in part.residents.enumerated() where !undropped[p].contains(c) && found.existing[resident.idIndex] == nil {
-                    found.parts[p].residents[c].idSealed = sealing.seal(part.people[c].citizenID.value)
-                    found.parts[p].residents[c].phoneSealed = part.people[c].phone.map { sealing.seal($0.value) }
+                    sealed[c] = (sealing.seal(part.people[c].citizenID.value), part.people[c].phone.map { sealing.seal($0.value) })
                 }
+                found.sealed.append(sealed)
             }
             return found
         }
-        return Screened(rows: rows, dropped: dropped, rejected: rejected, found: found)
+        return Screened(rows: rows, parts: parts, dropped: dropped, rejected: rejected, found: found)
     }
 
     /// Reports a screened batch's refused rows, and once its look-up is done merges the rows of people the
@@ -406,7 +407,7 @@ public struct ResidentImporter: Sendable {
 
         var prepared = Prepared(lastRow: lastRow, rejected: freshRejected)
         if !found.existing.isEmpty {
-            for (p, part) in found.parts.enumerated() {
+            for (p, part) in batch.parts.enumerated() {
                 for (c, resident) in part.residents.enumerated() where !batch.dropped[p].contains(c) {
                     guard let old = found.existing[resident.idIndex] else { continue }
                     batch.dropped[p].insert(c)
@@ -415,8 +416,14 @@ public struct ResidentImporter: Sendable {
                 }
             }
         }
+        for (p, sealed) in found.sealed.enumerated() {
+            for (c, values) in sealed {
+                batch.parts[p].residents[c].idSealed = values.id
+                batch.parts[p].residents[c].phoneSealed = values.phone
+            }
+        }
         // Everyone else is new: the parts' arrays are taken whole when nothing was dropped (the usual case).
-        for (p, part) in found.parts.enumerated() {
+        for (p, part) in batch.parts.enumerated() {
             let dropped = batch.dropped[p]
             prepared.newPeople.append(dropped.isEmpty ? part.residents
                                       : part.residents.indices.filter { !dropped.contains($0) }.map { part.residents[$0] })
