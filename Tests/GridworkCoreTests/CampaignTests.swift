@@ -118,6 +118,7 @@ import Testing
             11010519491231002X
             110105194912310021
             13807391234
+
             张三,江湾社区步步高小区3栋
             李四 丽都花园8栋
             12345
@@ -125,12 +126,13 @@ import Testing
 
             """
         let parsed = try TargetList.parse(Array(text.utf8))
-        #expect(parsed.entries.map(\.line) == [2, 4, 5, 6])
+        // Line numbers are the file's (and Excel's), the blank line counted.
+        #expect(parsed.entries.map(\.line) == [2, 4, 6, 7])
         #expect(parsed.entries[0].entry == .citizenID(try CitizenID("11010519491231002X")))
         #expect(parsed.entries[1].entry == .phone(MobilePhone("13807391234")!))
         #expect(parsed.entries[2].entry == .nameAndAddress(name: "张三", address: "江湾社区步步高小区3栋"))
         #expect(parsed.entries[3].entry == .nameAndAddress(name: "李四", address: "丽都花园8栋"))
-        #expect(parsed.problems.map(\.line) == [3, 7])
+        #expect(parsed.problems.map(\.line) == [3, 8])
         #expect(parsed.problems[0].reason.contains("校验码") && !parsed.problems[0].shown.contains("19491231"))
         #expect(parsed.entries[0].entry.masked == "身份证 110105********002X")
     }

@@ -54,7 +54,7 @@ public struct CSVParser: Sendable {
                 i += 1
             case 0x0A: // LF (a CR before it is dropped below)
                 endField(bytes, &direct)
-                if let r = endRecord() { out.append(r) }
+                out.append(endRecord())
                 i += 1
             case 0x0D:
                 i += 1
@@ -109,10 +109,9 @@ public struct CSVParser: Sendable {
         quoteJustClosed = false
     }
 
-    private mutating func endRecord() -> [String]? {
+    /// A blank line is a record of one empty cell: it is a row to Excel, and row numbers are Excel's (callers skip it).
+    private mutating func endRecord() -> [String] {
         defer { record.removeAll(keepingCapacity: true) }
-        // A blank line is no record.
-        if record.count == 1 && record[0].isEmpty { return nil }
         recordsRead += 1
         return record
     }
