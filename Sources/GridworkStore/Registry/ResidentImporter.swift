@@ -147,7 +147,7 @@ public struct ResidentImporter: Sendable {
             var next: Screened? = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
                                                    skipThrough: resumeAfter, known: known, after: newestLookUp)
             newestLookUp = next?.found
-            batch.removeAll(keepingCapacity: true)
+            batch = []
             try await settleAndWrite() // the batch before, looked up meanwhile
             swap(&screened, &next)
             // A first load looks no one up: its batch goes on at once (held, it would only take memory).
@@ -175,24 +175,26 @@ public struct ResidentImporter: Sendable {
             progress(bytesRead, file.size, report.rows)
         }
 
-        // A dry run (the web wizard's preview) reads and parses the next batch while this one is checked:
-        // reading is one task's work, checking every core's, and one after the other left a core idle for
-        // the reading's share (1.01 M rows: 6.5–7.3 s → 4.5–5.4 s by hand). An import that writes does not:
-        // its writer has that core, and reading ahead there made a first load no faster and its peak RSS
-        // ~60 MB higher (over 300 MB).
+        // A dry run (the web wizard's preview) reads and parses the next batch in a task of its own while this
+        // one is checked: reading is one task's work, checking every core's, and one after the other left a core
+        // idle for the reading's share (1.01 M rows: 7.2–7.3 s → 5.3–5.9 s by hand). An import that writes reads
+        // here, between batches: its writer has that core, and reading in a task of its own made a first load no
+        // faster and its peak RSS 20–60 MB higher (up to 318 MB, over the 300).
         let overlap = options.dryRun
-        var reader = BatchReader(file: file, queued: queued, rowNumber: headerRow, batchSize: options.batchSize)
-        var ahead: Task<BatchReader, any Error>? = Self.read(after: reader)
+        let reader = BatchReader(file: file, records: queued, rowNumber: headerRow, batchSize: options.batchSize)
+        var ahead = overlap ? Self.read(reader) : nil
         do {
-            while let read = ahead {
-                reader = try await read.value
-                ahead = nil
-                guard !reader.batch.isEmpty else { break }
-                batch = reader.take()
-                bytesRead = reader.bytesRead
-                if overlap { ahead = Self.read(after: reader) }
+            while true {
+                if let read = ahead {
+                    (batch, bytesRead) = try await read.value
+                    ahead = nil
+                } else {
+                    batch = try reader.next()
+                    bytesRead = reader.bytesRead
+                }
+                guard !batch.isEmpty else { break }
+                if overlap { ahead = Self.read(reader) }
                 try await flush()
-                if !overlap { ahead = Self.read(after: reader) }
             }
             try await settleAndWrite()
             try await writes.last?.value
@@ -222,56 +224,50 @@ public struct ResidentImporter: Sendable {
         return report
     }
 
-    /// The file from the row after its header, read a batch at a time. Owned by one task at a time: handed
-    /// to the task reading the next batch, and back with it (`read(after:)`).
-    private struct BatchReader: @unchecked Sendable {
+    /// The file from the row after its header, read a batch at a time by one task at a time: each read is
+    /// awaited before the next starts (`read(_:)`). A class, so that what it holds is not copied when the
+    /// reading task changes it, as a struct handed to that task and back would be.
+    private final class BatchReader: @unchecked Sendable {
         private var file: ImportFile
-        private var queued: [[String]]
+        private var records: [[String]]
+        private var nextRecord = 0
         /// Row numbers are Excel's: the header is usually row 1.
         private var rowNumber: Int
         private let batchSize: Int
-        /// The rows read, up to a batch; empty only at the end of the file.
-        private(set) var batch: [Row] = []
 
-        init(file: ImportFile, queued: [[String]], rowNumber: Int, batchSize: Int) {
+        init(file: ImportFile, records: [[String]], rowNumber: Int, batchSize: Int) {
             self.file = file
-            self.queued = queued.reversed() // taken from the end
+            self.records = records
             self.rowNumber = rowNumber
             self.batchSize = batchSize
         }
 
         var bytesRead: Int { file.bytesRead }
 
-        /// Reads on to a whole batch, or to the end of the file.
-        mutating func fill() throws {
+        /// The next batch of rows, or fewer at the end of the file; none after it.
+        func next() throws -> [Row] {
+            var batch: [Row] = []
+            batch.reserveCapacity(batchSize)
             while batch.count < batchSize {
-                if queued.isEmpty {
-                    guard let records = try file.next() else { return }
-                    queued = records
-                    queued.reverse()
+                if nextRecord == records.count {
+                    guard let more = try file.next() else { break }
+                    records = more
+                    nextRecord = 0
                     continue
                 }
-                let cells = queued.removeLast()
+                let cells = records[nextRecord]
+                nextRecord += 1
                 rowNumber += 1
-                // Blank rows (a workbook's gaps) are counted, so numbers stay Excel's, but not imported.
+                // Blank rows (a workbook's gaps, a CSV's blank lines) are counted, so numbers stay Excel's, but not imported.
                 if !ResidentImporter.isBlank(cells) { batch.append(Row(number: rowNumber, cells: cells)) }
             }
-        }
-
-        /// The batch read, leaving none.
-        mutating func take() -> [Row] {
-            defer { batch = [] }
             return batch
         }
     }
 
-    /// Reads the batch after `reader`'s in a task of its own, handing the reader back with it.
-    private static func read(after reader: BatchReader) -> Task<BatchReader, any Error> {
-        Task {
-            var reader = reader
-            try reader.fill()
-            return reader
-        }
+    /// Reads `reader`'s next batch in a task of its own.
+    private static func read(_ reader: BatchReader) -> Task<(rows: [Row], bytesRead: Int), any Error> {
+        Task { (try reader.next(), reader.bytesRead) }
     }
 
     /// Prepared batches that may wait for the writer (each ~5,000 rows, a few MB).
