@@ -147,7 +147,7 @@ public struct ResidentImporter: Sendable {
             var next: Screened? = try await screen(batch, columns: columns, county: county, net: net, seen: &seen, options: options,
                                                    skipThrough: resumeAfter, known: known, after: newestLookUp)
             newestLookUp = next?.found
-            batch = []
+            batch.removeAll(keepingCapacity: true)
             try await settleAndWrite() // the batch before, looked up meanwhile
             swap(&screened, &next)
             // A first load looks no one up: its batch goes on at once (held, it would only take memory).
@@ -189,7 +189,7 @@ public struct ResidentImporter: Sendable {
                     (batch, bytesRead) = try await read.value
                     ahead = nil
                 } else {
-                    batch = try reader.next()
+                    try reader.next(into: &batch) // emptied by `flush`, its capacity kept
                     bytesRead = reader.bytesRead
                 }
                 guard !batch.isEmpty else { break }
@@ -244,11 +244,10 @@ public struct ResidentImporter: Sendable {
 
         var bytesRead: Int { file.bytesRead }
 
-        /// The next batch of rows, or fewer at the end of the file; none after it.
-        func next() throws -> [Row] {
-            var batch: [Row] = []
-            batch.reserveCapacity(batchSize)
-            while batch.count < batchSize {
+        /// Appends the next batch of rows to `batch`, or fewer at the end of the file; none after it.
+        func next(into batch: inout [Row]) throws {
+            let end = batch.count + batchSize
+            while batch.count < end {
                 if nextRecord == records.count {
                     guard let more = try file.next() else { break }
                     records = more
@@ -261,13 +260,16 @@ public struct ResidentImporter: Sendable {
                 // Blank rows (a workbook's gaps, a CSV's blank lines) are counted, so numbers stay Excel's, but not imported.
                 if !ResidentImporter.isBlank(cells) { batch.append(Row(number: rowNumber, cells: cells)) }
             }
-            return batch
         }
     }
 
     /// Reads `reader`'s next batch in a task of its own.
     private static func read(_ reader: BatchReader) -> Task<(rows: [Row], bytesRead: Int), any Error> {
-        Task { (try reader.next(), reader.bytesRead) }
+        Task {
+            var rows: [Row] = []
+            try reader.next(into: &rows)
+            return (rows, reader.bytesRead)
+        }
     }
 
     /// Prepared batches that may wait for the writer (each ~5,000 rows, a few MB).
