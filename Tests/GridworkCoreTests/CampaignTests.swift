@@ -135,6 +135,9 @@ import Testing
         #expect(parsed.problems.map(\.line) == [3, 8])
         #expect(parsed.problems[0].reason.contains("校验码") && !parsed.problems[0].shown.contains("19491231"))
         #expect(parsed.entries[0].entry.masked == "身份证 110105********002X")
+        // A header after blank lines is still a header, and the lines after it keep their numbers.
+        let late = try TargetList.parse(Array("\n\n姓名,住址\n张三,江湾社区步步高小区3栋\n".utf8))
+        #expect(late.entries.map(\.line) == [4] && late.problems.isEmpty)
     }
 
     @Test func aTargetListInGBKIsReadAndOtherEncodingsAreRefused() throws {

@@ -56,6 +56,7 @@ public enum TargetList {
         }
         var entries: [TargetLine] = []
         var problems: [TargetLineProblem] = []
+        var headerPossible = true // the first line with anything in it may be a header (blank lines before it count)
         for (i, record) in records.enumerated() {
             let line = i + 1
             var cells = record.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
@@ -63,7 +64,8 @@ public enum TargetList {
                 cells = cells[0].split(separator: " ", maxSplits: 1).map { String($0).trimmingWhitespace() }
             }
             guard !cells.isEmpty else { continue }
-            if line == 1, cells.contains(where: { ["姓名", "身份证号", "公民身份号码", "电话", "手机", "联系电话", "住址", "地址"].contains($0) }) { continue }
+            defer { headerPossible = false }
+            if headerPossible, cells.contains(where: { ["姓名", "身份证号", "公民身份号码", "电话", "手机", "联系电话", "住址", "地址"].contains($0) }) { continue }
             if entries.count >= maxEntries {
                 throw FormProblem(field: "名单 (list)", reason: "一次最多\(maxEntries)人,请分批上传 (at most \(maxEntries) people per list)")
             }
