@@ -284,13 +284,18 @@ import Testing
     @Test func aDryRunReadingAheadReportsWhatTheImportThenDoes() async throws {
         try await TestDatabase.withStore { (store: Store) async throws in
             // setup: 30 new people in batches of 7, with blank lines, a bad row and a person twice across batches
-            var lines = [Self.header], rowOf: [String: Int] = [:] // Excel's row numbers
+            var lines = [Self.header + ",备注"], rowOf: [String: Int] = [:] // Excel's row numbers
             for i in 0..<30 {
                 if i == 8 || i == 9 || i == 21 { lines.append("") }
                 let id = i == 19 ? Self.newID(400) : Self.newID(400 + i) // row of 19: the same person as the row of 0
-                lines.append(i == 12 ? "预读坏行,430524193603030012,,,\(Self.building),1,101," : "预读\(i),\(id),,,\(Self.building),1,101,")
+                lines.append(i == 12 ? "预读坏行,430524193603030012,,,\(Self.building),1,101,," : "预读\(i),\(id),,,\(Self.building),1,101,,")
                 rowOf["\(i)"] = lines.count
             }
+            // then the row of 1 again, with a long remark (a column not imported), until the file is longer than
+            // one read (`ImportFile.chunkSize`), so that batches also end and begin across reads
+            let again = lines[rowOf["1"]! - 1] + String(repeating: "备", count: 700)
+            let copies = ImportFile.chunkSize / again.utf8.count + 50
+            lines += Array(repeating: again, count: copies)
             let file = Self.write(lines)
             let folder = TestDatabase.scratchDirectory()
             var dry = Self.options
@@ -307,14 +312,14 @@ import Testing
             let report = try await ResidentImporter(store: store).run(file: file, options: real, actor: .commandLine)
             // check: the preview wrote nothing and foretold the import, row for row
             #expect(afterPreview == before)
-            #expect(preview.rows == 30 && preview.created == 28 && preview.rejected == 2)
+            #expect(preview.rows == 30 + copies && preview.created == 28 && preview.rejected == 2 + copies)
             #expect(report.rows == preview.rows && report.created == preview.created && report.rejected == preview.rejected)
             #expect(try await Self.count(store) == before + 28)
             let foretold = try String(contentsOfFile: try #require(preview.reportFile), encoding: .utf8)
             #expect(try String(contentsOfFile: try #require(report.reportFile), encoding: .utf8) == foretold)
             let reported = foretold.split(whereSeparator: \.isNewline).dropFirst().compactMap { Int($0.prefix { $0 != "," }) }
-            #expect(reported == [rowOf["12"]!, rowOf["19"]!])
-            #expect(foretold.contains("与第\(rowOf["0"]!)行"))
+            #expect(reported == [rowOf["12"]!, rowOf["19"]!] + Array(lines.count - copies + 1...lines.count))
+            #expect(foretold.contains("与第\(rowOf["0"]!)行") && foretold.contains("与第\(rowOf["1"]!)行"))
         }
     }
 

@@ -239,7 +239,7 @@ public struct ResidentImporter: Sendable {
             self.file = file
             self.records = records
             self.rowNumber = rowNumber
-            self.batchSize = batchSize
+            self.batchSize = max(1, batchSize)
         }
 
         var bytesRead: Int { file.bytesRead }
@@ -673,8 +673,8 @@ public struct ResidentImporter: Sendable {
                 query.binds.append(indexes, context: .default)
                 for try await row in try await c.query(query, logger: ImportWriter.logger) {
                     var cells = PostgresCells(row)
-                    rows.add(try cells.int(), cells.text() ?? "", cells.text() ?? "", cells.text() ?? "", cells.text(), cells.text(),
-                             try cells.int(), cells.text() ?? "", cells.text() ?? "", cells.text() ?? "", cells.text() ?? "", cells.text() ?? "")
+                    rows.add(try cells.int(), try cells.string(), try cells.string(), try cells.string(), try cells.text(), try cells.text(),
+                             try cells.int(), try cells.string(), try cells.string(), try cells.string(), try cells.string(), try cells.string())
                 }
                 guard !rows.byID.isEmpty else { return rows.people }
                 var tags = PostgresQuery(unsafeSQL: "SELECT resident_id, tag FROM resident_tags WHERE resident_id = ANY($1)")
@@ -828,24 +828,29 @@ struct NetIndex: Sendable {
         // Read on a connection of its own, past SQLKit: decoding ~340,000 rows by column name had taken 0.5 s on
         // SQLite and 1.5–2 s on PostgreSQL, before the first row of the file was read.
         let households: [Dwelling: Int64]
-        let sql = "SELECT id, building_id, room FROM households"
+        // Sized first: growing to ~340,000 entries rehashed it a dozen times.
+        let count = "SELECT COUNT(*) FROM households", sql = "SELECT id, building_id, room FROM households"
         switch database.location {
         case .sqlite(let path):
             households = try await NIOThreadPool.singleton.runIfActive {
                 let db = try RawSQLite(path: path, cacheKiB: 8_192)
                 defer { db.close() }
-                var map: [Dwelling: Int64] = [:]
+                var map = [Dwelling: Int64](minimumCapacity: Int(try db.int(count) ?? 0))
                 try db.query(sql) { c in map[Dwelling(building: c.int(1), room: c.text(2) ?? "")] = c.int(0) }
                 return map
             }
         case .postgres(let url):
             let connection = try await ImportWriter.connect(url, id: 5)
             do {
-                var map: [Dwelling: Int64] = [:]
+                var size = 0
+                for try await n in try await connection.query(PostgresQuery(unsafeSQL: count), logger: ImportWriter.logger).decode(Int64.self) {
+                    size = Int(n)
+                }
+                var map = [Dwelling: Int64](minimumCapacity: size)
                 for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: ImportWriter.logger) {
                     var cells = PostgresCells(row)
                     let id = try cells.int(), building = try cells.int()
-                    map[Dwelling(building: building, room: cells.text() ?? "")] = id
+                    map[Dwelling(building: building, room: try cells.string())] = id
                 }
                 try? await connection.close()
                 households = map
@@ -1165,13 +1170,24 @@ final class ImportWriter: Sendable {
 /// numbers decoded as PostgresNIO does.
 struct PostgresCells {
     private var iterator: PostgresRow.Iterator
+    private static let missing = StoreError.invalid(field: "query", reason: "a column is missing")
 
     init(_ row: PostgresRow) { iterator = row.makeIterator() }
 
-    mutating func text() -> String? { iterator.next()?.bytes.map { String(buffer: $0) } }
+    /// A column that may be NULL.
+    mutating func text() throws -> String? {
+        guard let cell = iterator.next() else { throw Self.missing }
+        return cell.bytes.map { String(buffer: $0) }
+    }
+
+    /// A column that is never NULL.
+    mutating func string() throws -> String {
+        guard let text = try text() else { throw StoreError.invalid(field: "query", reason: "a NOT NULL column was NULL") }
+        return text
+    }
 
     mutating func int() throws -> Int64 {
-        guard let cell = iterator.next() else { throw StoreError.invalid(field: "query", reason: "a column is missing") }
+        guard let cell = iterator.next() else { throw Self.missing }
         return try cell.decode(Int64.self)
     }
 }
