@@ -53,7 +53,7 @@ public struct ResidentImporter: Sendable {
         let cells: [String]
     }
 
-    private struct Existing: Sendable {
+    fileprivate struct Existing: Sendable {
         let id: Int64
         let name: String
         let ethnicity: String
@@ -119,8 +119,8 @@ public struct ResidentImporter: Sendable {
             throw error
         }
         // A first load looks no one up; any other import looks each batch's people up on a connection of its own.
-        let known: KnownPeople?
-        do { known = firstLoad ? nil : try await KnownPeople.open(store.database.location) } catch {
+        let known: Reader?
+        do { known = firstLoad ? nil : try await Reader.open(store.database.location) } catch {
             await writer?.close()
             await claim?.release()
             throw error
@@ -373,7 +373,7 @@ public struct ResidentImporter: Sendable {
     /// Checks one batch and screens it against the file's earlier rows, then starts looking its people up
     /// (after the look-up `previous`: one at a time on the import's connection). Writes nothing.
     private func screen(_ rows: [Row], columns: ImportColumnIndex, county: RegionCode, net: NetIndex, seen: inout SeenIDs,
-                        options: ImportOptions, skipThrough: Int, known: KnownPeople?, after previous: Task<Found, any Error>?) async throws -> Screened {
+                        options: ImportOptions, skipThrough: Int, known: Reader?, after previous: Task<Found, any Error>?) async throws -> Screened {
         let sealer = store.sealer
         let today = options.today, scope = options.scope
         // Checking, sealing and placing are pure: split them over the cores. Only new people are sealed: when
@@ -619,15 +619,15 @@ public struct ResidentImporter: Sendable {
         return out
     }
 
-    /// Where an import that is not a first load finds the people it already knows, by blind ID index, with
-    /// their tags: a connection of the import's own, read without SQLKit's rows (decoding each known person's
-    /// row by column name had been a fifth of the CPU of re-importing a file of people all known on SQLite,
-    /// and most of it on PostgreSQL). Used by one look-up at a time.
-    private enum KnownPeople: Sendable {
+    /// A connection of the import's own for reading, past SQLKit's rows (decoding by column name had been a
+    /// fifth of the CPU of re-importing a file of known people on SQLite, and most of it on PostgreSQL): where
+    /// the net's dwellings are loaded, and where an import that is not a first load finds the people it already
+    /// knows, by blind ID index, with their tags. Used by one query at a time.
+    fileprivate enum Reader: Sendable {
         case sqlite(RawSQLite)
         case postgres(PostgresConnection)
 
-        static func open(_ location: DatabaseLocation) async throws -> KnownPeople {
+        static func open(_ location: DatabaseLocation) async throws -> Reader {
             switch location {
             case .sqlite(let path): .sqlite(try RawSQLite(path: path, cacheKiB: 8_192))
             case .postgres(let url): .postgres(try await ImportWriter.connect(url, id: 4))
@@ -638,6 +638,30 @@ public struct ResidentImporter: Sendable {
             switch self {
             case .sqlite(let db): db.close()
             case .postgres(let c): try? await c.close()
+            }
+        }
+
+        /// Every dwelling of the net, by building and room.
+        func dwellings() async throws -> [NetIndex.Dwelling: Int64] {
+            // Sized first: growing to ~340,000 entries rehashed it a dozen times.
+            let count = "SELECT COUNT(*) FROM households", sql = "SELECT id, building_id, room FROM households"
+            switch self {
+            case .sqlite(let db):
+                return try await NIOThreadPool.singleton.runIfActive {
+                    var map = [NetIndex.Dwelling: Int64](minimumCapacity: Int(try db.int(count) ?? 0))
+                    try db.query(sql) { c in map[NetIndex.Dwelling(building: c.int(1), room: c.text(2) ?? "")] = c.int(0) }
+                    return map
+                }
+            case .postgres(let c):
+                var size = 0
+                for try await n in try await c.query(PostgresQuery(unsafeSQL: count), logger: ImportWriter.logger).decode(Int64.self) { size = Int(n) }
+                var map = [NetIndex.Dwelling: Int64](minimumCapacity: size)
+                for try await row in try await c.query(PostgresQuery(unsafeSQL: sql), logger: ImportWriter.logger) {
+                    var cells = PostgresCells(row)
+                    let id = try cells.int(), building = try cells.int()
+                    map[NetIndex.Dwelling(building: building, room: try cells.string())] = id
+                }
+                return map
             }
         }
 
@@ -825,40 +849,15 @@ struct NetIndex: Sendable {
             buildings[code] = Building(id: try r.decode(column: "id", as: Int64.self), name: try r.decode(column: "name", as: String.self),
                                        address: try r.decode(column: "address", as: String.self))
         }
-        // Read on a connection of its own, past SQLKit: decoding ~340,000 rows by column name had taken 0.5 s on
-        // SQLite and 1.5–2 s on PostgreSQL, before the first row of the file was read.
+        // Read on a connection of the import's own: decoding ~340,000 rows by column name through SQLKit took
+        // longer than anything else before the file's first row was read.
+        let reader = try await ResidentImporter.Reader.open(database.location)
         let households: [Dwelling: Int64]
-        // Sized first: growing to ~340,000 entries rehashed it a dozen times.
-        let count = "SELECT COUNT(*) FROM households", sql = "SELECT id, building_id, room FROM households"
-        switch database.location {
-        case .sqlite(let path):
-            households = try await NIOThreadPool.singleton.runIfActive {
-                let db = try RawSQLite(path: path, cacheKiB: 8_192)
-                defer { db.close() }
-                var map = [Dwelling: Int64](minimumCapacity: Int(try db.int(count) ?? 0))
-                try db.query(sql) { c in map[Dwelling(building: c.int(1), room: c.text(2) ?? "")] = c.int(0) }
-                return map
-            }
-        case .postgres(let url):
-            let connection = try await ImportWriter.connect(url, id: 5)
-            do {
-                var size = 0
-                for try await n in try await connection.query(PostgresQuery(unsafeSQL: count), logger: ImportWriter.logger).decode(Int64.self) {
-                    size = Int(n)
-                }
-                var map = [Dwelling: Int64](minimumCapacity: size)
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: ImportWriter.logger) {
-                    var cells = PostgresCells(row)
-                    let id = try cells.int(), building = try cells.int()
-                    map[Dwelling(building: building, room: try cells.string())] = id
-                }
-                try? await connection.close()
-                households = map
-            } catch {
-                try? await connection.close()
-                throw error
-            }
+        do { households = try await reader.dwellings() } catch {
+            await reader.close()
+            throw error
         }
+        await reader.close()
         return NetIndex(buildings: buildings, households: households)
     }
 }
