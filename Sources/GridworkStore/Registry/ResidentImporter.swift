@@ -177,9 +177,9 @@ public struct ResidentImporter: Sendable {
 
         // A dry run (the web wizard's preview) reads and parses the next batch in a task of its own while this
         // one is checked: reading is one task's work, checking every core's, and one after the other left a core
-        // idle for the reading's share (1.01 M rows: 7.2–7.3 s → 5.3–5.9 s by hand). An import that writes reads
-        // here, between batches: its writer has that core, and reading in a task of its own made a first load no
-        // faster and its peak RSS 20–60 MB higher (up to 318 MB, over the 300).
+        // idle for the reading's share. An import that writes reads here, between batches: its writer has that
+        // core, and reading in a task of its own made a first load no faster and its peak memory higher, past
+        // the 300 MB (figures in d44d764 and 04d4e68).
         let overlap = options.dryRun
         let reader = BatchReader(file: file, records: queued, rowNumber: headerRow, batchSize: options.batchSize)
         var ahead = overlap ? Self.read(reader) : nil

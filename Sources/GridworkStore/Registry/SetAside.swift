@@ -175,7 +175,7 @@ extension ResidentImporter {
 
             /// Lets go: closing the file releases it; on PostgreSQL the lock is released first, since the server
             /// lets go of a closed session's locks only when its backend has ended, a moment after `close` returns
-            /// (a test asking at once found it still held, about one run in ten).
+            /// (a test asking at once sometimes found it still held).
             func release() async {
                 switch hold {
                 case .file(let fd): close(fd)
