@@ -72,25 +72,16 @@ public struct ResidentImporter: Sendable {
     public func run(file path: String, options: ImportOptions = ImportOptions(), actor: Actor,
                     progress: @Sendable (_ bytesRead: Int, _ bytesTotal: Int, _ rows: Int) -> Void = { _, _, _ in }) async throws -> ImportReport {
         guard let county = try await store.net.county() else { throw StoreError.notFound(what: "县 (county)", key: "-") }
-        var file = try ImportFile(path: path)
+        let file = try ImportFile(path: path)
         guard file.size > 0 else { throw StoreError.invalid(field: path, reason: "文件为空 (the file is empty)") }
         var report = ImportReport()
 
         // Header and column mapping.
-        var header: [String]?
-        var headerRow = 0
-        var queued: [[String]] = []
-        // The header is the first row with anything in it (a workbook may start with blank rows).
-        while header == nil, let records = try file.next() {
-            for (i, record) in records.enumerated() {
-                headerRow += 1
-                if !Self.isBlank(record) { header = record; queued = Array(records[(i + 1)...]); break }
-            }
-        }
-        guard let header else { throw StoreError.invalid(field: path, reason: "文件为空 (the file is empty)") }
+        let reader = BatchReader(file: file, batchSize: options.batchSize)
+        guard let header = try reader.header() else { throw StoreError.invalid(field: path, reason: "文件为空 (the file is empty)") }
         let map = ImportColumn.map(headers: header, overrides: options.mapping)
         report.unknownHeaders = map.unknown
-        report.encoding = file.encoding?.rawValue ?? ""
+        report.encoding = reader.encoding?.rawValue ?? ""
         guard map.missing.isEmpty else {
             throw StoreError.invalid(field: "表头 (header)",
                                      reason: "缺少必需的列:\(map.missing.map(\.label).joined(separator: "、"))" +
@@ -181,7 +172,6 @@ public struct ResidentImporter: Sendable {
         // core, and reading in a task of its own made a first load no faster and its peak memory higher, past
         // the 300 MB (figures in d44d764 and 04d4e68).
         let overlap = options.dryRun
-        let reader = BatchReader(file: file, records: queued, rowNumber: headerRow, batchSize: options.batchSize)
         var ahead = overlap ? Self.read(reader) : nil
         do {
             while true {
@@ -224,40 +214,48 @@ public struct ResidentImporter: Sendable {
         return report
     }
 
-    /// The file from the row after its header, read a batch at a time by one task at a time: each read is
-    /// awaited before the next starts (`read(_:)`). A class, so that what it holds is not copied when the
-    /// reading task changes it, as a struct handed to that task and back would be.
+    /// The file's rows, the header first, then a batch at a time, by one task at a time: each read is awaited
+    /// before the next starts (`read(_:)`). A class, so that what it holds is not copied when the reading task
+    /// changes it, as a struct handed to that task and back would be.
     private final class BatchReader: @unchecked Sendable {
         private var file: ImportFile
-        private var records: [[String]]
+        private var records: [[String]] = []
         private var nextRecord = 0
-        /// Row numbers are Excel's: the header is usually row 1.
-        private var rowNumber: Int
+        /// The row number of the record read last. Row numbers are Excel's: blank rows (a workbook's gaps, a
+        /// CSV's blank lines) are counted, though neither a header nor imported.
+        private var rowNumber = 0
         private let batchSize: Int
 
-        init(file: ImportFile, records: [[String]], rowNumber: Int, batchSize: Int) {
+        init(file: ImportFile, batchSize: Int) {
             self.file = file
-            self.records = records
-            self.rowNumber = rowNumber
             self.batchSize = max(1, batchSize)
         }
 
         var bytesRead: Int { file.bytesRead }
+        var encoding: ImportFile.Encoding? { file.encoding }
+
+        /// The next record, counted; nil at the end of the file.
+        private func record() throws -> [String]? {
+            while nextRecord == records.count {
+                guard let more = try file.next() else { return nil }
+                records = more
+                nextRecord = 0
+            }
+            rowNumber += 1
+            nextRecord += 1
+            return records[nextRecord - 1]
+        }
+
+        /// The first row with anything in it (a workbook may start with blank rows); nil for a file of none.
+        func header() throws -> [String]? {
+            while let cells = try record() { if !ResidentImporter.isBlank(cells) { return cells } }
+            return nil
+        }
 
         /// Appends the next batch of rows to `batch`, or fewer at the end of the file; none after it.
         func next(into batch: inout [Row]) throws {
             let end = batch.count + batchSize
-            while batch.count < end {
-                if nextRecord == records.count {
-                    guard let more = try file.next() else { break }
-                    records = more
-                    nextRecord = 0
-                    continue
-                }
-                let cells = records[nextRecord]
-                nextRecord += 1
-                rowNumber += 1
-                // Blank rows (a workbook's gaps, a CSV's blank lines) are counted, so numbers stay Excel's, but not imported.
+            while batch.count < end, let cells = try record() {
                 if !ResidentImporter.isBlank(cells) { batch.append(Row(number: rowNumber, cells: cells)) }
             }
         }
