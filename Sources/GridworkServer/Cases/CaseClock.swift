@@ -12,17 +12,9 @@ struct CaseClock: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let escalated = try await store.cases.escalateOverdue()
-                    if escalated > 0 { logger.info("escalated overdue matters", metadata: ["count": "\(escalated)"]) }
-                } catch {
-                    logger.error("escalation failed", metadata: ["error": "\(error)"])
-                }
-                // Cancelled at shutdown: end quietly (a thrown CancellationError would make the process exit 1).
-                try? await Task.sleep(for: interval)
-            }
+        try await repeatRounds(every: interval, logger: logger, failure: "escalation failed") {
+            let escalated = try await store.cases.escalateOverdue()
+            if escalated > 0 { logger.info("escalated overdue matters", metadata: ["count": "\(escalated)"]) }
         }
     }
 }

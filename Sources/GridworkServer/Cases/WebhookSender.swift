@@ -14,13 +14,7 @@ struct WebhookSender: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do { _ = try await sendDue() } catch { logger.error("webhook delivery failed", metadata: ["error": "\(error)"]) }
-                // Cancelled at shutdown: end quietly (a thrown CancellationError would make the process exit 1).
-                try? await Task.sleep(for: interval)
-            }
-        }
+        try await repeatRounds(every: interval, logger: logger, failure: "webhook delivery failed") { _ = try await sendDue() }
     }
 
     /// Sends everything due now; returns how many were delivered.
