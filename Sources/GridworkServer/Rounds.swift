@@ -11,9 +11,9 @@ func repeatRounds(every interval: Duration, logger: Logger, failure: Logger.Mess
         while !Task.isCancelled {
             do {
                 try await round()
-            } catch is CancellationError {
-                break
             } catch {
+                // Whatever a cancelled round throws (`CancellationError`, a database's own error) is the stop. A
+                // `CancellationError` while the loop runs on is a failed round: logged, and tried again.
                 if Task.isCancelled { break }
                 logger.error(failure, metadata: ["error": "\(error)"])
             }

@@ -20,8 +20,9 @@ struct KeptLog: LogHandler {
     struct Broken: Error {}
     struct Interrupted: Error {}
 
-    /// A failing round is logged and tried again; the cancellation that stops the loop is not logged, whether the
-    /// round ends with `CancellationError` or with its own error once cancelled (as a database call may).
+    /// A failing round is logged and tried again — a `CancellationError` from a round nobody cancelled too, or
+    /// the clock would stop unseen. The cancellation that stops the loop is not logged, whether the round ends
+    /// with `CancellationError` or with its own error once cancelled (as a database call may).
     @Test(arguments: [false, true])
     func aFailedRoundIsLoggedAndTheStopIsNot(ownError: Bool) async throws {
         let lines = KeptLog.Lines([]), rounds = Locked(0)
@@ -30,10 +31,11 @@ struct KeptLog: LogHandler {
         let loop = Task {
             defer { started.finish() } // a loop that ends early fails the checks below rather than hanging the test
             try await repeatRounds(every: .milliseconds(1), logger: logger, failure: "round failed") {
-                // Round 1 fails, round 2 succeeds, round 3 waits until the loop is cancelled.
+                // Rounds 1 and 2 fail, round 3 succeeds, round 4 waits until the loop is cancelled.
                 switch rounds.withLock({ $0 += 1; return $0 }) {
                 case 1: throw Broken()
-                case 2: return
+                case 2: throw CancellationError()
+                case 3: return
                 default:
                     started.yield()
                     do { try await Task.sleep(for: .seconds(3600)) } catch { throw ownError ? Interrupted() : error }
@@ -44,8 +46,8 @@ struct KeptLog: LogHandler {
         loop.cancel()
         try await loop.value
         let logged = lines.withLock { $0 }
-        #expect(logged.count == 1)
+        #expect(logged.count == 2)
         #expect(logged.allSatisfy { $0.level == .error && $0.message == "round failed" })
-        #expect(rounds.withLock { $0 } == 3)
+        #expect(rounds.withLock { $0 } == 4)
     }
 }
